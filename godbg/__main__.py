@@ -1,0 +1,3 @@
+from godbg.cli import main
+
+raise SystemExit(main())

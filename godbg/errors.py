@@ -1,0 +1,34 @@
+"""The errors godbg speaks. Backends translate their own failures into these;
+commands catch only GodbgError and print one line (exit status 2)."""
+
+from __future__ import annotations
+
+
+class GodbgError(Exception):
+    """Anything godbg reports to the user as one line, exit status 2."""
+
+
+class FaultError(GodbgError):
+    """Memory at ``address`` could not be read (unmapped, not in the core, corrupt pointer)."""
+
+    def __init__(self, address: int, size: int = 0, why: str = "") -> None:
+        self.address = address
+        self.size = size
+        detail = f" ({why})" if why else ""
+        super().__init__(f"cannot read memory at {address:#x}{detail}")
+
+
+class TargetError(GodbgError):
+    """The target (binary, core, process, debugger) cannot answer: bad file, no thread, ..."""
+
+
+class BadInputError(GodbgError):
+    """The user's input is wrong: unknown variable, goroutine id, malformed expression."""
+
+
+class UnsupportedError(GodbgError):
+    """A Go release, architecture or binary layout godbg does not support."""
+
+
+class CorruptError(GodbgError):
+    """Runtime structures in memory do not make sense (cycles, wild counts)."""

@@ -1,0 +1,214 @@
+"""The Go executable: ELF sections and segments, symbols, build ids, and lazily the
+pclntab, DWARF and build info readers that hang off it."""
+
+from __future__ import annotations
+
+import bisect
+import mmap
+import os
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.elffile import ELFFile
+
+from godbg.errors import FaultError, TargetError
+
+if TYPE_CHECKING:
+    from godbg.target.buildinfo import BuildInfo
+    from godbg.target.dwarf import DwarfInfo
+    from godbg.target.pclntab import Pclntab
+
+ARCH_BY_MACHINE = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    addr: int
+    offset: int
+    size: int
+    loaded: bool  # SHT_NOBITS sections have no file bytes
+
+
+@dataclass(frozen=True)
+class Segment:
+    vaddr: int
+    offset: int
+    filesz: int
+    memsz: int
+    flags: int
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    addr: int
+    size: int
+    kind: str  # "func" or "object"
+
+
+class GoBinary:
+    """An ELF Go executable, mapped read-only. Everything expensive is lazy."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self._file = open(path, "rb")
+        except OSError as e:
+            raise TargetError(f"cannot open binary {path}: {e.strerror}") from None
+        try:
+            self.data = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
+        except ValueError:
+            raise TargetError(f"{path} is empty, not a Go executable") from None
+        if self.data[:4] != b"\x7fELF":
+            raise TargetError(f"{path} is not an ELF file")
+        try:
+            self.elf = ELFFile(self._file)
+            etype = self.elf["e_type"]
+            machine = self.elf["e_machine"]
+        except ELFError as e:
+            raise TargetError(f"{path} is not a readable ELF file: {e}") from None
+        if etype == "ET_CORE":
+            raise TargetError(f"{path} is a core file, not an executable")
+        if machine not in ARCH_BY_MACHINE:
+            raise TargetError(f"{path}: unsupported architecture {machine}")
+        if self.elf.elfclass != 64 or not self.elf.little_endian:
+            raise TargetError(f"{path}: only 64-bit little-endian binaries are supported")
+        self.goarch = ARCH_BY_MACHINE[machine]
+        self.ptr_size = 8
+        self.sections: dict[str, Section] = {}
+        for s in self.elf.iter_sections():
+            self.sections[s.name] = Section(
+                s.name, s["sh_addr"], s["sh_offset"], s["sh_size"], s["sh_type"] != "SHT_NOBITS"
+            )
+        self.segments: list[Segment] = [
+            Segment(p["p_vaddr"], p["p_offset"], p["p_filesz"], p["p_memsz"], p["p_flags"])
+            for p in self.elf.iter_segments()
+            if p["p_type"] == "PT_LOAD"
+        ]
+        self.is_pie = etype == "ET_DYN"
+
+    def close(self) -> None:
+        self.data.close()
+        self._file.close()
+
+    # --- raw bytes -------------------------------------------------------------------
+
+    def section_bytes(self, name: str) -> memoryview | None:
+        s = self.sections.get(name)
+        if s is None or not s.loaded:
+            return None
+        return memoryview(self.data)[s.offset : s.offset + s.size]
+
+    def read_vaddr(self, address: int, size: int) -> bytes:
+        """Bytes at a link-time virtual address, from the file's PT_LOAD segments.
+        Zero-filled .bss tail is returned as zeros (it is zero until the program runs)."""
+        for seg in self.segments:
+            if seg.vaddr <= address and address + size <= seg.vaddr + seg.memsz:
+                rel = address - seg.vaddr
+                if rel + size <= seg.filesz:
+                    return bytes(self.data[seg.offset + rel : seg.offset + rel + size])
+                head = max(0, min(size, seg.filesz - rel))
+                body = bytes(self.data[seg.offset + rel : seg.offset + rel + head]) if head else b""
+                return body + b"\0" * (size - head)
+        raise FaultError(address, size, "not in the binary's segments")
+
+    def file_backed(self, address: int) -> Segment | None:
+        """The PT_LOAD segment holding ``address`` in its file-backed part, if any."""
+        for seg in self.segments:
+            if seg.vaddr <= address < seg.vaddr + seg.filesz:
+                return seg
+        return None
+
+    # --- identity --------------------------------------------------------------------
+
+    @cached_property
+    def go_build_id(self) -> bytes | None:
+        return _note_desc(self.section_bytes(".note.go.buildid"))
+
+    @cached_property
+    def gnu_build_id(self) -> bytes | None:
+        return _note_desc(self.section_bytes(".note.gnu.build-id"))
+
+    @property
+    def has_dwarf(self) -> bool:
+        s = self.sections.get(".debug_info")
+        return s is not None and s.size > 0
+
+    # --- symbols ---------------------------------------------------------------------
+
+    @cached_property
+    def symbols(self) -> dict[str, Symbol]:
+        out: dict[str, Symbol] = {}
+        tab = self.elf.get_section_by_name(".symtab")
+        if tab is None:
+            return out
+        for sym in tab.iter_symbols():
+            st = sym["st_info"]["type"]
+            if st not in ("STT_FUNC", "STT_OBJECT"):
+                continue
+            out.setdefault(
+                sym.name, Symbol(sym.name, sym["st_value"], sym["st_size"], "func" if st == "STT_FUNC" else "object")
+            )
+        return out
+
+    @cached_property
+    def _sorted_objects(self) -> tuple[list[int], list[Symbol]]:
+        objs = sorted((s for s in self.symbols.values() if s.kind == "object"), key=lambda s: s.addr)
+        return [s.addr for s in objs], objs
+
+    def symbol(self, name: str) -> Symbol | None:
+        return self.symbols.get(name)
+
+    def symbol_at(self, address: int) -> Symbol | None:
+        addrs, objs = self._sorted_objects
+        i = bisect.bisect_right(addrs, address) - 1
+        if i >= 0 and objs[i].addr <= address < objs[i].addr + max(objs[i].size, 1):
+            return objs[i]
+        return None
+
+    # --- lazily built readers ---------------------------------------------------------
+
+    @cached_property
+    def pclntab(self) -> Pclntab:
+        from godbg.target.pclntab import Pclntab
+
+        return Pclntab.from_binary(self)
+
+    @cached_property
+    def dwarf(self) -> DwarfInfo:
+        from godbg.target.dwarf import DwarfInfo
+
+        return DwarfInfo.from_binary(self)
+
+    @cached_property
+    def buildinfo(self) -> BuildInfo:
+        from godbg.target.buildinfo import BuildInfo
+
+        return BuildInfo.from_binary(self)
+
+
+def _note_desc(raw: memoryview | None) -> bytes | None:
+    """The descriptor of the first ELF note in a note section."""
+    if raw is None or len(raw) < 12:
+        return None
+    namesz = int.from_bytes(raw[0:4], "little")
+    descsz = int.from_bytes(raw[4:8], "little")
+    desc_off = 12 + ((namesz + 3) & ~3)
+    if desc_off + descsz > len(raw):
+        return None
+    return bytes(raw[desc_off : desc_off + descsz])
+
+
+def is_elf(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"\x7fELF"
+    except OSError:
+        return False
+
+
+def file_size(path: str) -> int:
+    return os.stat(path).st_size

@@ -1,0 +1,138 @@
+"""The Target: the one object the engine sees a process through, whatever the backend.
+
+A Target bundles the binary (symbols, pclntab, DWARF, build info), memory (cached),
+the threads with their registers, and for a core the signal that killed it. Decoders in
+``godbg.runtime`` take a Target as their first argument and return plain data.
+"""
+
+from __future__ import annotations
+
+import signal as _signal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from godbg.errors import BadInputError
+from godbg.target.binary import GoBinary
+from godbg.target.memory import CachedMemory
+
+# Register names per architecture: which entry of a thread's register set is what.
+PC_REG = {"amd64": "rip", "arm64": "pc"}
+SP_REG = {"amd64": "rsp", "arm64": "sp"}
+FP_REG = {"amd64": "rbp", "arm64": "x29"}
+LR_REG = {"amd64": None, "arm64": "x30"}
+
+
+@dataclass(frozen=True)
+class Thread:
+    """One OS thread and its registers at the stop (live) or at the dump (core)."""
+
+    tid: int
+    regs: Mapping[str, int]
+    goarch: str = "amd64"
+    signal: int | None = None  # core: the signal pending for this thread (pr_cursig)
+
+    @property
+    def pc(self) -> int:
+        return self.regs[PC_REG[self.goarch]]
+
+    @property
+    def sp(self) -> int:
+        return self.regs[SP_REG[self.goarch]]
+
+    @property
+    def fp(self) -> int:
+        return self.regs.get(FP_REG[self.goarch], 0)
+
+    @property
+    def lr(self) -> int | None:
+        name = LR_REG[self.goarch]
+        return self.regs.get(name) if name else None
+
+
+@dataclass(frozen=True)
+class SignalInfo:
+    signo: int
+    code: int = 0
+    addr: int | None = None
+
+    @property
+    def name(self) -> str:
+        try:
+            return _signal.Signals(self.signo).name
+        except ValueError:
+            return f"signal {self.signo}"
+
+
+@dataclass
+class Target:
+    """What every decoder works on. ``kind`` is "core" or "live"."""
+
+    binary: GoBinary
+    memory: CachedMemory
+    kind: str
+    threads_fn: Callable[[], list[Thread]]
+    signal: SignalInfo | None = None
+    crash_thread: int | None = None
+    description: str = ""
+    # Per-stop memo for decoders (layouts, allgs, ...). Cleared with the memory cache.
+    cache: dict[str, Any] = field(default_factory=dict)
+    # Where the user's frame context comes from (gdb/delve selected frame): a callable
+    # that resolves a local variable name to (address, type name), or None.
+    local_resolver: Callable[[str], tuple[int, str] | None] | None = None
+    warnings: list[str] = field(default_factory=list)
+    # The backend object (core file, gdb inferior, delve client) kept alive with the target.
+    backend: Any = None
+
+    @property
+    def goarch(self) -> str:
+        return self.binary.goarch
+
+    @property
+    def ptr_size(self) -> int:
+        return self.binary.ptr_size
+
+    def threads(self) -> list[Thread]:
+        key = "threads"
+        if key not in self.cache:
+            self.cache[key] = self.threads_fn()
+        return self.cache[key]
+
+    def thread(self, tid: int) -> Thread | None:
+        for t in self.threads():
+            if t.tid == tid:
+                return t
+        return None
+
+    def invalidate(self) -> None:
+        """The inferior ran: forget everything read from it."""
+        self.memory.clear()
+        self.cache.clear()
+        self.warnings.clear()
+
+    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def symbol_address(self, name: str) -> int:
+        """Address of a Go global: the ELF symbol table first, then DWARF."""
+        sym = self.binary.symbol(name)
+        if sym is not None:
+            return sym.addr
+        if self.binary.has_dwarf:
+            var = self.binary.dwarf.variable(name)
+            if var is not None:
+                return var.address
+        raise BadInputError(f"no Go global named {name!r} in {self.binary.path}")
+
+    def has_symbol(self, name: str) -> bool:
+        try:
+            self.symbol_address(name)
+        except BadInputError:
+            return False
+        return True
