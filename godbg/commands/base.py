@@ -1,0 +1,77 @@
+"""What every command is: an argparse parser (the one source of its help and of
+docs/commands/*.md) and a ``run(target, args) -> Outcome``. Backends (core mode, gdb,
+delve) only build a Target, parse arguments with these parsers and print the Outcome."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from godbg.errors import BadInputError
+from godbg.target.target import Target
+
+
+@dataclass
+class Outcome:
+    """A command's answer: ``data`` is exactly the contract's JSON document."""
+
+    command: str
+    data: dict[str, Any]
+    status: int = 0  # exit status: 1 when a --check found a problem
+    warnings: list[str] = field(default_factory=list)
+
+    def json_document(self) -> dict[str, Any]:
+        if not self.warnings:
+            return self.data
+        return {**self.data, "warnings": list(self.warnings)}
+
+
+class CommandModule(Protocol):
+    NAME: str
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, target: Target, args: argparse.Namespace) -> Outcome: ...
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line (BadInputError, exit 2)
+    instead of printing usage and calling sys.exit (fatal inside gdb)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise BadInputError(f"{self.prog}: {message}")
+
+    def exit(self, status: int = 0, message: str | None = None) -> None:  # type: ignore[override]
+        if message:
+            raise BadInputError(message.strip())
+        raise HelpShown()
+
+
+class HelpShown(Exception):
+    """--help was asked for and printed; not an error."""
+
+
+def add_json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout, nothing else")
+
+
+def positive_int(text: str) -> int:
+    try:
+        n = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text}")
+    return n
+
+
+def make_parser(module: CommandModule, prog: str) -> ArgumentParser:
+    parser = ArgumentParser(prog=prog, description=module.HELP, add_help=True)
+    module.add_arguments(parser)
+    add_json_flag(parser)
+    return parser
+
+
+Runner = Callable[[Target, argparse.Namespace], Outcome]

@@ -1,0 +1,55 @@
+"""Run one godbg command line against a Target: parse with the command's parser, run,
+render. Shared by core mode, gdb and delve so they print the same thing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from godbg.commands import registry
+from godbg.commands.base import HelpShown, Outcome, make_parser
+from godbg.errors import BadInputError
+from godbg.render.output import to_json, to_text, warning_lines
+from godbg.render.theme import Theme
+from godbg.target.target import Target
+
+
+@dataclass
+class Printed:
+    stdout: str
+    stderr: str
+    status: int
+    outcome: Outcome | None = None
+
+
+def command_names() -> list[str]:
+    return [m.NAME for m in registry.available()]
+
+
+def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str = "godbg") -> Printed:
+    """Parse and run ``argv`` (command name first). GodbgError propagates to the caller,
+    which prints it as one line in its own way (stderr + exit 2, or gdb.GdbError)."""
+    if not argv:
+        raise BadInputError("no command given; commands: " + ", ".join(command_names()))
+    name, rest = argv[0], list(argv[1:])
+    module = registry.find(name)
+    if module is None:
+        raise BadInputError(f"unknown command {name!r}; commands: " + ", ".join(command_names()))
+    parser = make_parser(module, f"{prog_prefix} {name}")
+    try:
+        args = parser.parse_args(rest)
+    except HelpShown:
+        return Printed(parser.format_help(), "", 0)
+    outcome = module.run(target, args)
+    outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
+    if getattr(args, "json", False):
+        text = to_json(outcome)
+        stderr = ""
+    else:
+        text = to_text(outcome, theme)
+        stderr = "\n".join(warning_lines(outcome, theme))
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if stderr:
+        stderr += "\n"
+    return Printed(text, stderr, outcome.status, outcome)

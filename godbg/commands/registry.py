@@ -1,0 +1,44 @@
+"""The list of godbg commands, in the order `help go` and the docs show them.
+Explicit, so that importing a module never registers anything by side effect."""
+
+from __future__ import annotations
+
+import importlib
+
+from godbg.commands.base import CommandModule
+
+# module name under godbg.commands -> command name (the module's NAME)
+COMMAND_MODULES = (
+    "info",
+    "goroutines",
+    "bt",
+    "ms",
+    "headroom",
+    "map",
+    "panic",
+    "report",
+)
+
+
+def available() -> list[CommandModule]:
+    """The command modules that exist in this build, in display order."""
+    out = []
+    for name in COMMAND_MODULES:
+        try:
+            out.append(importlib.import_module(f"godbg.commands.{_module_name(name)}"))
+        except ModuleNotFoundError as e:
+            if e.name != f"godbg.commands.{_module_name(name)}":
+                raise
+    return out
+
+
+def find(name: str) -> CommandModule | None:
+    for module in available():
+        if module.NAME == name:
+            return module
+    return None
+
+
+def _module_name(name: str) -> str:
+    # `map` and `panic` are fine module names, but avoid shadowing the builtin in imports.
+    return {"map": "map_cmd", "panic": "panic_cmd"}.get(name, name)

@@ -1,0 +1,94 @@
+"""Load godbg into gdb: `source /path/to/gdbinit.py`.
+
+gdb embeds the system's Python, not the one godbg was installed with, so this finds the
+godbg package and its pure-Python dependencies (pyelftools, pygments) by itself:
+  1. the directory holding the godbg package (a checkout, or a venv's site-packages,
+     where pip put the dependencies next to it);
+  2. GODBG_SITE_PACKAGES (os.pathsep-separated), $VIRTUAL_ENV, a .venv in the checkout,
+     the venv of a `godbg` script on PATH, ~/.cache/godbg/venv.
+"""
+
+import glob
+import os
+import shutil
+import site
+import sys
+
+
+def _package_parent():
+    here = os.path.dirname(os.path.abspath(__file__))
+    if os.path.basename(here) == "godbg" and os.path.exists(os.path.join(here, "__init__.py")):
+        return os.path.dirname(here)
+    if os.path.isdir(os.path.join(here, "godbg")):
+        return here
+    return None
+
+
+def _venv_site_packages(prefix):
+    if not prefix:
+        return []
+    return sorted(glob.glob(os.path.join(prefix, "lib", "python3*", "site-packages")))
+
+
+def _candidates(parent):
+    out = []
+    for entry in os.environ.get("GODBG_SITE_PACKAGES", "").split(os.pathsep):
+        if entry:
+            out.append(entry)
+    out += _venv_site_packages(os.environ.get("VIRTUAL_ENV"))
+    if parent:
+        out += _venv_site_packages(os.path.join(parent, ".venv"))
+    script = shutil.which("godbg")
+    if script:
+        out += _venv_site_packages(os.path.dirname(os.path.dirname(os.path.realpath(script))))
+        try:
+            with open(script) as f:
+                first = f.readline()
+            if first.startswith("#!"):
+                python = first[2:].strip().split()[0]
+                out += _venv_site_packages(os.path.dirname(os.path.dirname(python)))
+        except OSError:
+            pass
+    out += _venv_site_packages(os.path.expanduser("~/.cache/godbg/venv"))
+    return out
+
+
+def _deps_importable():
+    try:
+        import elftools  # noqa: F401
+        import pygments  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _setup_path():
+    parent = _package_parent()
+    if parent and parent not in sys.path:
+        sys.path.insert(0, parent)
+    for d in _candidates(parent):
+        if _deps_importable():
+            break
+        if os.path.isdir(d) and d not in sys.path:
+            site.addsitedir(d)
+    if not _deps_importable():
+        raise ImportError(
+            "godbg: cannot import pyelftools/pygments in gdb's Python "
+            f"({sys.executable} {sys.version.split()[0]}): install godbg into a venv and set "
+            "GODBG_SITE_PACKAGES to its site-packages, or run scripts/setup.sh"
+        )
+
+
+def _load():
+    try:
+        _setup_path()
+        from godbg.backends.gdb.setup import install
+
+        install()
+    except ImportError as e:
+        import gdb
+
+        gdb.write(f"{e}\n", gdb.STDERR)
+
+
+_load()

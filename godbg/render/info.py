@@ -1,0 +1,23 @@
+"""Text for `info`."""
+
+from __future__ import annotations
+
+from godbg.render.table import human_bytes, table
+from godbg.render.theme import Theme
+
+
+def render(data: dict, theme: Theme) -> str:
+    rows = [
+        ("Go", theme.heading(data["go_version"]) + f" {data['goarch']}"),
+        ("maps", data["map_impl"]),
+        ("experiments", ", ".join(data["goexperiments"]) or "none"),
+        ("goroutines", theme.number(str(data["goroutines"]))),
+        ("Ms", theme.number(str(data["ms"]))),
+        ("maxstacksize", f"{data['maxstacksize']} ({human_bytes(data['maxstacksize'])})"),
+        ("stack guard", f"{data['stack_guard']} bytes"),
+    ]
+    if data.get("signal"):
+        rows.append(("signal", theme.bad(data["signal"])))
+    if data.get("crash_thread") is not None:
+        rows.append(("crashing thread", str(data["crash_thread"])))
+    return table([(theme.location(k), v) for k, v in rows])

@@ -1,0 +1,71 @@
+"""The runtime's goroutine and M lists: `runtime.allgs` (a []*g) and `runtime.allm`
+(linked through m.alllink). Bulk reads, bounded walks."""
+
+from __future__ import annotations
+
+import struct
+
+from godbg.errors import CorruptError
+from godbg.runtime.layouts import layout
+from godbg.target.target import Target
+
+# Go's status values (runtime/runtime2.go, stable 1.22-1.27; 10 and 11 since 1.26/1.27).
+G_DEAD = 6
+G_DEAD_EXTRA = 11
+G_SCAN = 0x1000
+
+# Sanity bounds: beyond these the list is corrupt, not big.
+MAX_GOROUTINES = 50_000_000
+MAX_MS = 1_000_000
+
+
+def allgs(target: Target) -> list[int]:
+    """Addresses of every g the runtime knows, dead ones included, in allgs order."""
+
+    def compute() -> list[int]:
+        base = target.symbol_address("runtime.allgs")
+        data, length, cap = struct.unpack("<QQQ", target.memory.read(base, 24))
+        if length > cap or length > MAX_GOROUTINES:
+            raise CorruptError(f"runtime.allgs has an implausible length {length} (cap {cap})")
+        if length == 0:
+            return []
+        raw = target.memory.read(data, 8 * length)
+        return list(struct.unpack(f"<{length}Q", raw))
+
+    return target.memo("allgs", compute)
+
+
+def g_status(target: Target, g: int) -> int:
+    lay = layout(target, "runtime.g")
+    return target.memory.u32(g + lay.off("atomicstatus.value")) if lay.has("atomicstatus.value") else \
+        target.memory.u32(g + lay.off("atomicstatus"))
+
+
+def is_dead(status: int) -> bool:
+    return status & ~G_SCAN in (G_DEAD, G_DEAD_EXTRA)
+
+
+def live_goroutine_count(target: Target) -> int:
+    """Goroutines Go's own crash traceback would list: all but dead ones."""
+    return sum(1 for g in allgs(target) if not is_dead(g_status(target, g)))
+
+
+def allm(target: Target) -> list[int]:
+    """Addresses of every M, newest first (the order of runtime.allm)."""
+
+    def compute() -> list[int]:
+        lay = layout(target, "runtime.m")
+        link = lay.off("alllink")
+        out: list[int] = []
+        seen: set[int] = set()
+        m = target.memory.ptr(target.symbol_address("runtime.allm"))
+        while m and len(out) < MAX_MS:
+            if m in seen:
+                target.warn("runtime.allm list has a cycle; listing the Ms before it")
+                break
+            seen.add(m)
+            out.append(m)
+            m = target.memory.ptr(m + link)
+        return out
+
+    return target.memo("allm", compute)
