@@ -1,0 +1,3 @@
+module godbg.test/basic
+
+go 1.22
