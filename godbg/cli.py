@@ -31,7 +31,7 @@ def build_parser() -> ArgumentParser:
     core.add_argument("binary", help="the Go executable that dumped the core")
     core.add_argument("core", help="the core file (kernel dump or gdb gcore)")
     core.add_argument("command", nargs=argparse.REMAINDER, help="a godbg command and its arguments")
-    dlv = sub.add_parser("dlv", help="drive delve: `dlv core BIN CORE CMD…`, `dlv exec BIN [-- ARGS]`, `dlv attach PID`")
+    dlv = sub.add_parser("dlv", help="drive delve: core BIN CORE CMD…, exec BIN [-- ARGS], attach PID")
     dlv.add_argument("rest", nargs=argparse.REMAINDER, help="core BIN CORE COMMAND… | exec BIN [-- ARGS] | attach PID")
     sub.add_parser("gdbinit", help="print the path of gdbinit.py to `source` in gdb")
     return parser

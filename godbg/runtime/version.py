@@ -52,8 +52,8 @@ def release(target: Target) -> GoRelease:
 def check_supported(target: Target) -> GoRelease:
     rel = release(target)
     if not SUPPORTED_MIN <= rel.key <= SUPPORTED_MAX:
-        lo = "go%d.%d" % SUPPORTED_MIN
-        hi = "go%d.%d" % SUPPORTED_MAX
+        lo = "go{}.{}".format(*SUPPORTED_MIN)
+        hi = "go{}.{}".format(*SUPPORTED_MAX)
         raise UnsupportedError(f"{rel.version} is not supported (godbg supports {lo} through {hi})")
     return rel
 
