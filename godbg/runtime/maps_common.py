@@ -1,0 +1,151 @@
+"""What both map implementations share: how a key or elem slot becomes a JSON value,
+the entry collector (decodes up to a limit, counts everything), and the result.
+
+The decoders in maps_classic / maps_swiss take plain memory + a layout + two
+SlotCodecs, so unit tests drive them with synthetic images and no DWARF at all."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol, Union
+
+from godbg.errors import GodbgError
+
+Buffer = Union[bytes, bytearray, memoryview]
+# Decodes one value of a fixed Go type from ``buf`` at ``offset`` (the values package's
+# fast path: bytes already read, no memory access for scalars).
+Decoder = Callable[[Buffer, int], Any]
+Warn = Callable[[str], None]
+
+PTR = struct.Struct("<Q")
+PTR_SIZE = 8
+
+# Keys and elems larger than this are stored behind a pointer, in both implementations
+# (runtime/map.go maxKeySize/maxElemSize; internal/abi MapMaxKeyBytes/MapMaxElemBytes).
+MAX_INLINE_BYTES = 128
+
+
+class ReadableMemory(Protocol):
+    def read(self, address: int, size: int) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class SlotCodec:
+    """How to decode a key or an elem in its slot."""
+
+    decode: Decoder
+    size: int  # the size of the Go value itself
+    indirect: bool = False  # the slot holds a pointer to the value (values over 128 bytes)
+
+    @property
+    def slot_size(self) -> int:
+        return PTR_SIZE if self.indirect else self.size
+
+
+@dataclass
+class MapContents:
+    """A decoded map: ``count`` is the runtime's own length, ``found`` the live entries
+    the walk met (they differ only in a torn or corrupt map: see the warnings)."""
+
+    impl: str
+    address: int
+    count: int
+    entries: list[tuple[Any, Any]]
+    found: int
+    truncated: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class EntryCollector:
+    """Receives every live slot the walk finds; decodes the first ``limit`` (None: all)."""
+
+    def __init__(self, memory: ReadableMemory, key: SlotCodec, elem: SlotCodec, limit: int | None,
+                 warn: Warn) -> None:
+        self.memory = memory
+        self.key = key
+        self.elem = elem
+        self.limit = limit
+        self.warn = warn
+        self.entries: list[tuple[Any, Any]] = []
+        self.found = 0
+        self._kdec = key.decode
+        self._edec = elem.decode
+        self._direct = not key.indirect and not elem.indirect
+
+    @property
+    def full(self) -> bool:
+        return self.limit is not None and len(self.entries) >= self.limit
+
+    def add(self, buf: Buffer, key_off: int, elem_off: int) -> None:
+        self.found += 1
+        if self.limit is not None and len(self.entries) >= self.limit:
+            return
+        try:
+            if self._direct:
+                self.entries.append((self._kdec(buf, key_off), self._edec(buf, elem_off)))
+            else:
+                self.entries.append((self._value(self.key, buf, key_off), self._value(self.elem, buf, elem_off)))
+        except GodbgError as e:
+            self.warn(f"an entry could not be decoded: {e}")
+
+    def _value(self, codec: SlotCodec, buf: Buffer, off: int) -> Any:
+        if not codec.indirect:
+            return codec.decode(buf, off)
+        ptr = PTR.unpack_from(buf, off)[0]
+        if ptr == 0:
+            self.warn("a full slot holds a nil pointer to its indirect key or value (corrupt map)")
+            return None
+        return codec.decode(self.memory.read(ptr, codec.size), 0)
+
+    def result(self, impl: str, address: int, count: int, stats: dict[str, Any]) -> MapContents:
+        if self.found != count:
+            self.warn(f"map at {address:#x}: its header counts {count} entries but {self.found} were found")
+        return MapContents(impl, address, count, self.entries, self.found, self.found > len(self.entries), stats)
+
+
+def read_array(memory: ReadableMemory, address: int, n: int, size: int, warn: Warn,
+               what: str) -> tuple[Buffer, set[int]]:
+    """``n`` records of ``size`` bytes at ``address`` in one read; when that faults, in
+    chunks and then record by record, so that what is readable still decodes. Returns the
+    bytes (unreadable records zero-filled) and the indices of unreadable records."""
+    total = n * size
+    try:
+        return memory.read(address, total), set()
+    except GodbgError:
+        pass
+    buf = bytearray(total)
+    if not _readable(memory, address, size) and not _readable(memory, address + total - size, size):
+        # A wild pointer, not a partly dumped array: do not probe every record.
+        warn(f"{what} at {address:#x} are unreadable (wild pointer?); their entries are missing")
+        return buf, set(range(n))
+    bad: set[int] = set()
+    per_chunk = max(1, (64 << 10) // max(size, 1))
+    for first in range(0, n, per_chunk):
+        count = min(per_chunk, n - first)
+        try:
+            buf[first * size:(first + count) * size] = memory.read(address + first * size, count * size)
+            continue
+        except GodbgError:
+            pass
+        for i in range(first, first + count):
+            try:
+                buf[i * size:(i + 1) * size] = memory.read(address + i * size, size)
+            except GodbgError:
+                bad.add(i)
+    if bad:
+        warn(f"{len(bad)} of {n} {what} at {address:#x} are unreadable; their entries are missing")
+    return buf, bad
+
+
+def _readable(memory: ReadableMemory, address: int, size: int) -> bool:
+    try:
+        memory.read(address, size)
+    except GodbgError:
+        return False
+    return True
+
+
+def histogram(lengths: dict[int, int]) -> dict[str, int]:
+    """JSON-friendly histogram: string keys in numeric order."""
+    return {str(k): lengths[k] for k in sorted(lengths)}

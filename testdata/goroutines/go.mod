@@ -1,0 +1,3 @@
+module godbg.test/goroutines
+
+go 1.22

@@ -1,0 +1,334 @@
+// Command goroutines parks hundreds of goroutines in known places (channel
+// receive and send, mutex, sleep, select, cond, deep recursion, inlined calls,
+// generic and method frames, a blocking read in a system call, a locked thread,
+// one goroutine spinning on another thread), writes what it knows about them to
+// the JSON file named by $GODBG_TRUTH, then panics. Run with GOTRACEBACK=crash
+// it leaves a core and Go's own traceback of every goroutine on stderr.
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+const (
+	recvWorkers   = 100
+	sendWorkers   = 50
+	mutexWorkers  = 30
+	sleepers      = 20
+	selectWorkers = 20
+	condWaiters   = 10
+	methodWorkers = 10
+	genericWaits  = 5
+	shallowDepth  = 30
+	deepDepth     = 200 // more frames than Go prints: its traceback elides the middle
+	procs         = 4
+	panicMsg      = "goroutines: the end"
+)
+
+// group is one kind of parked goroutine: its ids and where and why it waits.
+type group struct {
+	IDs        []int64 `json:"ids"`
+	Status     string  `json:"status"`
+	WaitReason string  `json:"wait_reason"`
+	Function   string  `json:"function"` // the innermost main-package frame
+	CreatedBy  string  `json:"created_by"`
+	Start      string  `json:"start_function"`
+}
+
+type truth struct {
+	GoVersion string            `json:"go_version"`
+	GOARCH    string            `json:"goarch"`
+	MainGoid  int64             `json:"main_goid"`
+	Groups    map[string]*group `json:"groups"`
+	Panic     string            `json:"panic"`
+}
+
+var (
+	// block is never closed or sent to: receivers stay parked on it.
+	block  = make(chan int)
+	sendCh = make(chan int)
+	mu     sync.Mutex
+	condMu sync.Mutex
+	cond   = sync.NewCond(&condMu)
+	ids    = make(chan idMsg)
+	spins  atomic.Int64
+	sink   int64
+)
+
+type idMsg struct {
+	kind string
+	id   int64
+}
+
+// goid reads the current goroutine's id from the header line of its own stack trace.
+func goid() int64 {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	var id int64
+	for _, c := range buf[len("goroutine "):] {
+		if c < '0' || c > '9' {
+			break
+		}
+		id = id*10 + int64(c-'0')
+	}
+	return id
+}
+
+func report(kind string) { ids <- idMsg{kind, goid()} }
+
+//go:noinline
+func recvWorker() {
+	report("recv")
+	<-block
+}
+
+//go:noinline
+func sendWorker(v int) {
+	report("send")
+	sendCh <- v
+}
+
+//go:noinline
+func mutexWorker() {
+	report("mutex")
+	mu.Lock()
+	mu.Unlock()
+}
+
+//go:noinline
+func sleeper() {
+	report("sleep")
+	time.Sleep(time.Hour)
+}
+
+//go:noinline
+func selectWorker(a, b chan int) {
+	report("select")
+	select {
+	case <-a:
+	case b <- 1:
+	}
+}
+
+//go:noinline
+func condWaiter() {
+	report("cond")
+	condMu.Lock()
+	for {
+		cond.Wait()
+	}
+}
+
+//go:noinline
+func recurse(kind string, n int) int {
+	if n == 0 {
+		report(kind)
+		return <-block
+	}
+	return recurse(kind, n-1) + 1
+}
+
+// inlinedLeaf and inlinedMiddle are small enough to be inlined into inlinedOuter:
+// Go's traceback shows them as frames of their own.
+func inlinedLeaf() int { return <-block }
+
+func inlinedMiddle() int { return inlinedLeaf() + 1 }
+
+//go:noinline
+func inlinedOuter() {
+	report("inlined")
+	sink += int64(inlinedMiddle())
+}
+
+type server struct{ name string }
+
+//go:noinline
+func (s *server) serve() {
+	report("method")
+	<-block
+}
+
+//go:noinline
+func genericWait[T any](v T) T {
+	report("generic")
+	<-block
+	return v
+}
+
+// spawner starts a child so the child's creator is not main.main.
+//
+//go:noinline
+func spawner() {
+	go child()
+	report("spawner")
+	<-block
+}
+
+//go:noinline
+func child() {
+	report("child")
+	<-block
+}
+
+//go:noinline
+func lockedWorker() {
+	runtime.LockOSThread()
+	report("locked")
+	<-block
+}
+
+//go:noinline
+func noCases() {
+	report("nocases")
+	select {}
+}
+
+// syscallReader blocks in read(2) on a pipe nobody writes to: its goroutine is
+// in the syscall state, with an M of its own.
+//
+//go:noinline
+func syscallReader(fd int) {
+	report("syscall")
+	buf := make([]byte, 1)
+	syscall.Read(fd, buf)
+}
+
+// spin runs on its own thread until the crash: a running goroutine.
+//
+//go:noinline
+func spin() {
+	report("running")
+	for {
+		spins.Add(1)
+	}
+}
+
+func main() {
+	runtime.GOMAXPROCS(procs)
+	mu.Lock()
+	var pipe [2]int
+	if err := syscall.Pipe(pipe[:]); err != nil {
+		panic(err)
+	}
+	t := truth{
+		GoVersion: runtime.Version(),
+		GOARCH:    runtime.GOARCH,
+		MainGoid:  goid(),
+		Panic:     panicMsg,
+		Groups:    map[string]*group{},
+	}
+	add := func(kind, status, reason, fn, createdBy, start string, n int, launch func()) {
+		t.Groups[kind] = &group{Status: status, WaitReason: reason, Function: fn, CreatedBy: createdBy, Start: start}
+		for i := 0; i < n; i++ {
+			launch()
+		}
+	}
+	expected := 0
+	launch := func(kind, status, reason, fn, start string, n int, f func()) {
+		add(kind, status, reason, fn, "main.main", start, n, f)
+		expected += n
+	}
+	launch("recv", "waiting", "chan receive", "main.recvWorker", "main.recvWorker", recvWorkers, func() { go recvWorker() })
+	launch("send", "waiting", "chan send", "main.sendWorker", "main.sendWorker", sendWorkers, func() { go sendWorker(1) })
+	launch("mutex", "waiting", "sync.Mutex.Lock", "main.mutexWorker", "main.mutexWorker", mutexWorkers, func() { go mutexWorker() })
+	launch("sleep", "waiting", "sleep", "main.sleeper", "main.sleeper", sleepers, func() { go sleeper() })
+	launch("select", "waiting", "select", "main.selectWorker", "main.selectWorker", selectWorkers,
+		func() { go selectWorker(make(chan int), make(chan int)) })
+	launch("cond", "waiting", "sync.Cond.Wait", "main.condWaiter", "main.condWaiter", condWaiters, func() { go condWaiter() })
+	launch("shallow", "waiting", "chan receive", "main.recurse", "main.main.func", 4, func() { go recurse("shallow", shallowDepth) })
+	launch("deep", "waiting", "chan receive", "main.recurse", "main.main.func", 1, func() { go recurse("deep", deepDepth) })
+	launch("inlined", "waiting", "chan receive", "main.inlinedLeaf", "main.inlinedOuter", 3, func() { go inlinedOuter() })
+	launch("method", "waiting", "chan receive", "main.(*server).serve", "main.(*server).serve", methodWorkers,
+		func() { go (&server{"s"}).serve() })
+	launch("generic", "waiting", "chan receive", "main.genericWait[...]", "main.main.func", genericWaits,
+		func() { go genericWait(7) })
+	launch("spawner", "waiting", "chan receive", "main.spawner", "main.spawner", 1, func() { go spawner() })
+	add("child", "waiting", "chan receive", "main.child", "main.spawner", "main.child", 0, nil)
+	expected++
+	launch("locked", "waiting", "chan receive", "main.lockedWorker", "main.lockedWorker", 1, func() { go lockedWorker() })
+	launch("nocases", "waiting", "select (no cases)", "main.noCases", "main.noCases", 2, func() { go noCases() })
+	launch("syscall", "syscall", "", "main.syscallReader", "main.syscallReader", 1, func() { go syscallReader(pipe[0]) })
+	launch("running", "running", "", "main.spin", "main.spin", 1, func() { go spin() })
+
+	for i := 0; i < expected; i++ {
+		m := <-ids
+		t.Groups[m.kind].IDs = append(t.Groups[m.kind].IDs, m.id)
+	}
+	for _, g := range t.Groups {
+		sort.Slice(g.IDs, func(i, j int) bool { return g.IDs[i] < g.IDs[j] })
+	}
+	waitSettled(t.Groups)
+	writeTruth(t)
+	readyForCore()
+	panic(panicMsg)
+}
+
+// readyForCore marks the moment the program's state is final.
+//
+//go:noinline
+func readyForCore() {}
+
+// waitSettled returns once every reported goroutine shows its final status in a
+// full stack dump, so the truth never races with a goroutine still on its way.
+func waitSettled(groups map[string]*group) {
+	want := map[int64]string{}
+	for _, g := range groups {
+		for _, id := range g.IDs {
+			s := g.Status
+			if g.WaitReason != "" {
+				s = g.WaitReason
+			}
+			want[id] = "[" + s
+		}
+	}
+	buf := make([]byte, 16<<20)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		dump := string(buf[:runtime.Stack(buf, true)])
+		settled := 0
+		for _, line := range strings.Split(dump, "\n") {
+			if !strings.HasPrefix(line, "goroutine ") {
+				continue
+			}
+			fields := strings.Fields(line)
+			id, err := strconv.ParseInt(fields[1], 10, 64)
+			if err != nil {
+				continue
+			}
+			if s, ok := want[id]; ok && strings.Contains(line, s) {
+				settled++
+			}
+		}
+		// The spinning goroutine is "running" and shows no stack in a dump taken
+		// from another goroutine: count it once the rest have settled.
+		if settled >= len(want)-1 && spins.Load() > 0 {
+			time.Sleep(20 * time.Millisecond)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+	panic("goroutines: workers did not settle")
+}
+
+func writeTruth(t truth) {
+	path := os.Getenv("GODBG_TRUTH")
+	if path == "" {
+		return
+	}
+	data, err := json.MarshalIndent(t, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		panic(err)
+	}
+}

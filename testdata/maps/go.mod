@@ -1,0 +1,3 @@
+module godbg.test/maps
+
+go 1.22

