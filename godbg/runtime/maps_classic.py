@@ -46,7 +46,10 @@ FLAG_SAME_SIZE_GROW = 8
 # Sanity caps: a B beyond this is corrupt memory, not a big map (2^28 buckets would be
 # tens of GiB of buckets). Overflow chains longer than the cap are treated as corrupt.
 MAX_B = 28
-_EMPTY_TOPHASH = bytes(BUCKET_CNT)
+# Each tophash byte as its class: empty (emptyRest, emptyOne), evacuated, or full.
+_EMPTY, _EVACUATED, _FULL = 0, 1, 2
+_CELL_CLASS = bytes(_EMPTY if t <= EMPTY_ONE else _EVACUATED if t < MIN_TOPHASH else _FULL for t in range(256))
+_CELLS: dict[bytes, tuple[tuple[int, ...], int, int]] = {}
 _U16 = struct.Struct("<H")
 _I64 = struct.Struct("<q")
 
@@ -80,6 +83,17 @@ class ClassicLayout:
         return cls(0, 8, 9, 10, 16, 24, 32, 48, overflow_off + 8, keys_off, elems_off, overflow_off)
 
 
+def _cells(tophash: bytes) -> tuple[tuple[int, ...], int, int]:
+    """(indices of full cells, empty cells, evacuated cells) of one bucket, memoized by
+    the bucket's cell classes."""
+    classes = tophash.translate(_CELL_CLASS)
+    found = _CELLS.get(classes)
+    if found is None:
+        full = tuple(i for i, c in enumerate(classes) if c == _FULL)
+        found = _CELLS[classes] = (full, classes.count(_EMPTY), classes.count(_EVACUATED))
+    return found
+
+
 def _align8(n: int) -> int:
     return (n + 7) & ~7
 
@@ -107,19 +121,14 @@ class _Walker:
         length = 1
         full = 0
         while True:
-            tophash = bytes(buf[base:base + BUCKET_CNT])
-            if tophash == _EMPTY_TOPHASH:
-                self.cells["empty"] += BUCKET_CNT
-            else:
-                for i, top in enumerate(tophash):
-                    if top >= MIN_TOPHASH:
-                        full += 1
-                        if collect:
-                            self.sink.add(buf, base + lay.keys_off + i * kstride, base + lay.elems_off + i * estride)
-                    elif top <= EMPTY_ONE:
-                        self.cells["empty"] += 1
-                    else:
-                        self.cells["evacuated"] += 1
+            full_cells, empty, evacuated = _cells(bytes(buf[base:base + BUCKET_CNT]))
+            self.cells["empty"] += empty
+            self.cells["evacuated"] += evacuated
+            if full_cells:
+                full += len(full_cells)
+                if collect:
+                    self.sink.add_many(buf, [base + lay.keys_off + i * kstride for i in full_cells],
+                                       [base + lay.elems_off + i * estride for i in full_cells])
             overflow = PTR.unpack_from(buf, base + lay.overflow_off)[0]
             if not overflow:
                 break

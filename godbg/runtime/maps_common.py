@@ -89,6 +89,30 @@ class EntryCollector:
         except GodbgError as e:
             self.warn(f"an entry could not be decoded: {e}")
 
+    def add_many(self, buf: Buffer, key_offs: list[int], elem_offs: list[int]) -> None:
+        """Many live slots of one buffer at once: the fast path for big maps."""
+        n = len(key_offs)
+        if not n:
+            return
+        self.found += n
+        room = n if self.limit is None else min(n, self.limit - len(self.entries))
+        if room <= 0:
+            return
+        if room < n:
+            key_offs, elem_offs = key_offs[:room], elem_offs[:room]
+        if not self._direct:
+            for k, e in zip(key_offs, elem_offs):
+                self.found -= 1
+                self.add(buf, k, e)
+            return
+        kd, ed = self._kdec, self._edec
+        try:
+            self.entries.extend([(kd(buf, k), ed(buf, e)) for k, e in zip(key_offs, elem_offs)])
+        except GodbgError:
+            for k, e in zip(key_offs, elem_offs):  # slow path: find and report the bad one
+                self.found -= 1
+                self.add(buf, k, e)
+
     def _value(self, codec: SlotCodec, buf: Buffer, off: int) -> Any:
         if not codec.indirect:
             return codec.decode(buf, off)

@@ -4,6 +4,10 @@
 // one goroutine spinning on another thread), writes what it knows about them to
 // the JSON file named by $GODBG_TRUTH, then panics. Run with GOTRACEBACK=crash
 // it leaves a core and Go's own traceback of every goroutine on stderr.
+//
+// With the argument "signal" it ends differently: it sends SIGQUIT to the thread
+// of the spinning goroutine, so the runtime crashes from inside a signal handler
+// with that goroutine running, and every other M dumps its own stack in turn.
 package main
 
 import (
@@ -50,6 +54,9 @@ type truth struct {
 	MainGoid  int64             `json:"main_goid"`
 	Groups    map[string]*group `json:"groups"`
 	Panic     string            `json:"panic"`
+	// Signal mode: the signal sent and the goroutine whose thread got it.
+	Signal     string `json:"signal,omitempty"`
+	SignalGoid int64  `json:"signal_goid,omitempty"`
 }
 
 var (
@@ -61,7 +68,9 @@ var (
 	cond   = sync.NewCond(&condMu)
 	ids    = make(chan idMsg)
 	spins  atomic.Int64
-	sink   int64
+	// spinTid is the thread spin runs on.
+	spinTid atomic.Int64
+	sink    int64
 )
 
 type idMsg struct {
@@ -202,10 +211,13 @@ func syscallReader(fd int) {
 	syscall.Read(fd, buf)
 }
 
-// spin runs on its own thread until the crash: a running goroutine.
+// spin runs on its own thread until the crash: a running goroutine. Its thread
+// id lets main aim the crashing signal at it.
 //
 //go:noinline
 func spin() {
+	runtime.LockOSThread()
+	spinTid.Store(int64(syscall.Gettid()))
 	report("running")
 	for {
 		spins.Add(1)
@@ -238,16 +250,16 @@ func main() {
 		expected += n
 	}
 	launch("recv", "waiting", "chan receive", "main.recvWorker", "main.recvWorker", recvWorkers, func() { go recvWorker() })
-	launch("send", "waiting", "chan send", "main.sendWorker", "main.sendWorker", sendWorkers, func() { go sendWorker(1) })
+	launch("send", "waiting", "chan send", "main.sendWorker", "main.main.func", sendWorkers, func() { go sendWorker(1) })
 	launch("mutex", "waiting", "sync.Mutex.Lock", "main.mutexWorker", "main.mutexWorker", mutexWorkers, func() { go mutexWorker() })
 	launch("sleep", "waiting", "sleep", "main.sleeper", "main.sleeper", sleepers, func() { go sleeper() })
-	launch("select", "waiting", "select", "main.selectWorker", "main.selectWorker", selectWorkers,
+	launch("select", "waiting", "select", "main.selectWorker", "main.main.func", selectWorkers,
 		func() { go selectWorker(make(chan int), make(chan int)) })
 	launch("cond", "waiting", "sync.Cond.Wait", "main.condWaiter", "main.condWaiter", condWaiters, func() { go condWaiter() })
 	launch("shallow", "waiting", "chan receive", "main.recurse", "main.main.func", 4, func() { go recurse("shallow", shallowDepth) })
 	launch("deep", "waiting", "chan receive", "main.recurse", "main.main.func", 1, func() { go recurse("deep", deepDepth) })
 	launch("inlined", "waiting", "chan receive", "main.inlinedLeaf", "main.inlinedOuter", 3, func() { go inlinedOuter() })
-	launch("method", "waiting", "chan receive", "main.(*server).serve", "main.(*server).serve", methodWorkers,
+	launch("method", "waiting", "chan receive", "main.(*server).serve", "main.main.func", methodWorkers,
 		func() { go (&server{"s"}).serve() })
 	launch("generic", "waiting", "chan receive", "main.genericWait[...]", "main.main.func", genericWaits,
 		func() { go genericWait(7) })
@@ -256,7 +268,7 @@ func main() {
 	expected++
 	launch("locked", "waiting", "chan receive", "main.lockedWorker", "main.lockedWorker", 1, func() { go lockedWorker() })
 	launch("nocases", "waiting", "select (no cases)", "main.noCases", "main.noCases", 2, func() { go noCases() })
-	launch("syscall", "syscall", "", "main.syscallReader", "main.syscallReader", 1, func() { go syscallReader(pipe[0]) })
+	launch("syscall", "syscall", "", "main.syscallReader", "main.main.func", 1, func() { go syscallReader(pipe[0]) })
 	launch("running", "running", "", "main.spin", "main.spin", 1, func() { go spin() })
 
 	for i := 0; i < expected; i++ {
@@ -267,6 +279,17 @@ func main() {
 		sort.Slice(g.IDs, func(i, j int) bool { return g.IDs[i] < g.IDs[j] })
 	}
 	waitSettled(t.Groups)
+	if len(os.Args) > 1 && os.Args[1] == "signal" {
+		t.Panic = ""
+		t.Signal = "SIGQUIT"
+		t.SignalGoid = t.Groups["running"].IDs[0]
+		writeTruth(t)
+		readyForCore()
+		if err := syscall.Tgkill(syscall.Getpid(), int(spinTid.Load()), syscall.SIGQUIT); err != nil {
+			panic(err)
+		}
+		select {}
+	}
 	writeTruth(t)
 	readyForCore()
 	panic(panicMsg)

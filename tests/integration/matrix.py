@@ -37,7 +37,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Optional
 
@@ -126,6 +126,12 @@ class Build:
         return self.version[: len(_version_tuple(version))] >= _version_tuple(version)
 
     @property
+    def runtime_version(self) -> str:
+        """What runtime.Version() returns: ``go1.24.11``, or ``go1.24.11 X:noswissmap``
+        when the build has GOEXPERIMENTs the release does not enable by default."""
+        return f"go{self.go}" + (f" X:{self.goexperiment}" if self.goexperiment else "")
+
+    @property
     def experiments(self) -> list[str]:
         return [e for e in self.goexperiment.split(",") if e]
 
@@ -182,7 +188,7 @@ class Toolchain:
     go: Path  # the real go binary inside GOROOT: no wrapper start-up per call
 
 
-@lru_cache(maxsize=None)
+@cache
 def toolchain(go: str) -> Toolchain:
     """The installed toolchain of release ``go``, or :class:`ToolchainMissing`."""
     wrapper = cache_dir() / "go" / go / "bin" / "go"
@@ -412,7 +418,8 @@ def _crash_under_gdb(workdir: Path, binary: Path, args: list[str], env: dict[str
     if gdb is None:
         raise MatrixError("gdb is not installed (scripts/setup.sh installs it)")
     env = dict(env, GODBG_GCORE_DIR=str(workdir))
-    cmd = [gdb, "-nx", "-q", "-batch", "-x", str(GCORE_DRIVER), "--args", str(binary), *args]
+    cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load off", "-x", str(GCORE_DRIVER),
+           "--args", str(binary), *args]
     with open(workdir / "gdb.log", "wb") as log:
         proc = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
                               stderr=subprocess.STDOUT, timeout=timeout)

@@ -174,6 +174,11 @@ class SignalDump:
     addr: Optional[int] = None
     in_cgo: bool = False
     registers: dict[str, int] = field(default_factory=dict)
+    # The M's own stack at the signal, printed first in its section: its g0
+    # (a SystemStack, "goroutine 0") or the goroutine it was running. A goroutine
+    # printed here and again among all goroutines is listed in
+    # Traceback.goroutines once.
+    stack: Optional[Stack] = None
 
 
 @dataclass
@@ -368,11 +373,14 @@ class _Parser:
         mid = None if m["m"] in (None, "nil") else int(m["m"])
         parts = m["state"].split(", ")
         status = parts[0]
+        first_in_dump = self.dump is not None and self.dump.stack is None
         if goid == 0:
             stack = SystemStack(kind="goroutine 0", gp=_int(m["gp"]), m=mid, mp=_int(m["mp"]),
                                 status=status, signal=self.dump, header=line)
             self.tb.system_stacks.append(stack)
             self.stack = stack
+            if first_in_dump:
+                self.dump.stack = stack
             return
         g = Goroutine(id=goid, gp=_int(m["gp"]), m=mid, mp=_int(m["mp"]), header=line)
         for flag in (" (scan)", " (leaked)"):
@@ -392,7 +400,10 @@ class _Parser:
                 self.tb.unparsed.append(f"{line} (header part {part!r})")
         if m["labels"]:
             g.labels = _labels(m["labels"])
-        self.tb.goroutines.append(g)
+        if first_in_dump:
+            self.dump.stack = g
+        if goid not in self.tb.ids:
+            self.tb.goroutines.append(g)
         self.stack = g
 
     def _stack_line(self, line: str) -> bool:

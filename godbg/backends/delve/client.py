@@ -34,6 +34,8 @@ from typing import Any, BinaryIO
 from godbg.errors import TargetError
 
 EXAMINE_MEMORY_LIMIT = 1 << 16
+# ExamineMemory calls written before their replies are read (see call_many).
+PIPELINE_DEPTH = 8
 DLV_ENV = "GODBG_DLV"
 CACHED_DLV = os.path.join(os.path.expanduser("~"), ".cache", "godbg", "bin", "dlv")
 INSTALL_HINT = "install it with `go install github.com/go-delve/delve/cmd/dlv@v1.27.1` or set $GODBG_DLV"
@@ -45,6 +47,8 @@ STOP_TIMEOUT = 5.0
 # or older than this delve knows.
 HEADLESS_FLAGS = ("--headless", "--api-version=2", "--accept-multiclient", "--listen=127.0.0.1:0",
                   "--check-go-version=false")
+
+TELEMETRY_CHILD, TELEMETRY_CHILD_NONE = "GO_TELEMETRY_CHILD", "2"
 
 # Every server still running, stopped at interpreter exit whatever happened before.
 _LIVE: set[DelveServer] = set()
@@ -85,21 +89,34 @@ class RpcConnection:
         self._next_id = 0
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
+        return self.call_many(method, [params])[0]
+
+    def call_many(self, method: str, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The same method with several arguments, pipelined: all requests are written
+        before the first reply is read (delve answers non-blocking methods in order),
+        which saves a round trip per call. The first error raises."""
         with self._lock:
-            self._next_id += 1
-            request = {"method": f"RPCServer.{method}", "params": [params], "id": self._next_id}
+            first = self._next_id + 1
+            self._next_id += len(params)
+            requests = b"".join(
+                json.dumps({"method": f"RPCServer.{method}", "params": [p], "id": first + i}).encode() + b"\n"
+                for i, p in enumerate(params)
+            )
             try:
-                self._file.write(json.dumps(request).encode() + b"\n")
+                self._file.write(requests)
                 self._file.flush()
-                line = self._file.readline()
+                lines = [self._file.readline() for _ in params]
             except OSError as e:
                 raise TargetError(f"lost the connection to delve: {e.strerror or e}") from None
+        results = []
+        for line in lines:
             if not line:
                 raise TargetError("delve closed the connection")
-        reply = json.loads(line)
-        if reply.get("error"):
-            raise DelveError(str(reply["error"]))
-        return reply.get("result") or {}
+            reply = json.loads(line)
+            if reply.get("error"):
+                raise DelveError(str(reply["error"]))
+            results.append(reply.get("result") or {})
+        return results
 
     def close(self) -> None:
         for closer in (self._file.close, self.sock.close):
@@ -126,13 +143,18 @@ class DelveServer:
         self._port_found = threading.Event()
         self.address: tuple[str, int] | None = None
         started = time.monotonic()
+        env = dict(os.environ)
+        if kind != "exec":
+            # No telemetry sidecar process (golang.org/x/telemetry re-executes dlv) where
+            # no program inherits dlv's environment; an exec'd program keeps its own.
+            env[TELEMETRY_CHILD] = TELEMETRY_CHILD_NONE
         try:
             # A session of its own: Ctrl-C at godbg's prompt must not reach dlv, and a dlv
             # without a controlling terminal never hands the terminal to the program.
             self.proc = subprocess.Popen(
                 [self.dlv, *HEADLESS_FLAGS, kind, *args],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, cwd=cwd,
+                start_new_session=True, cwd=cwd, env=env,
             )
         except OSError as e:
             raise TargetError(f"cannot run {self.dlv}: {e.strerror}") from None
@@ -238,9 +260,22 @@ class DelveServer:
         return self.rpc.call(method, **params)
 
     def examine_memory(self, address: int, size: int) -> bytes:
-        """At most EXAMINE_MEMORY_LIMIT bytes, all readable, or DelveError."""
-        result = self.call("ExamineMemory", Address=address, Length=size)
-        return base64.b64decode(result.get("Mem") or b"")
+        """``size`` bytes, all readable, or DelveError: calls of at most
+        EXAMINE_MEMORY_LIMIT bytes, a few in flight at a time."""
+        if self.rpc is None:
+            raise TargetError("delve is not running")
+        chunks = [(pos, min(EXAMINE_MEMORY_LIMIT, address + size - pos))
+                  for pos in range(address, address + size, EXAMINE_MEMORY_LIMIT)]
+        out = []
+        for i in range(0, len(chunks), PIPELINE_DEPTH):
+            batch = chunks[i : i + PIPELINE_DEPTH]
+            results = self.rpc.call_many("ExamineMemory", [{"Address": a, "Length": n} for a, n in batch])
+            for (a, n), result in zip(batch, results):
+                data = base64.b64decode(result.get("Mem") or b"")
+                if len(data) != n:
+                    raise DelveError(f"short read at {a:#x}: {len(data)} of {n} bytes")
+                out.append(data)
+        return b"".join(out)
 
     def state(self, nonblocking: bool = False) -> dict[str, Any]:
         return self.call("State", NonBlocking=nonblocking).get("State") or {}

@@ -10,7 +10,7 @@ import os
 from typing import Any
 
 from godbg.backends.core.corefile import CoreFile, check_core_matches
-from godbg.backends.delve.client import EXAMINE_MEMORY_LIMIT, DelveError, DelveServer
+from godbg.backends.delve.client import DelveError, DelveServer
 from godbg.errors import FaultError, TargetError
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
@@ -26,28 +26,20 @@ _CURRENT_GOROUTINE = -1
 
 
 class DelveMemory:
-    """Raw memory: reads split at delve's per-call cap. A failed chunk fails the read
-    (CachedMemory then retries page by page to keep what is readable)."""
+    """Raw memory through ExamineMemory (which the server splits at delve's per-call cap).
+    One unreadable byte fails the read; CachedMemory then retries page by page to keep
+    what is readable."""
 
     def __init__(self, server: DelveServer) -> None:
         self.server = server
 
     def read(self, address: int, size: int) -> bytes:
-        parts = []
-        pos, end = address, address + size
-        while pos < end:
-            n = min(EXAMINE_MEMORY_LIMIT, end - pos)
-            try:
-                chunk = self.server.examine_memory(pos, n)
-            except DelveError as e:
-                if "exited" in str(e):
-                    raise TargetError(f"delve: {e}") from None
-                raise FaultError(pos, n) from None
-            if len(chunk) != n:
-                raise FaultError(pos, n, "short read")
-            parts.append(chunk)
-            pos += n
-        return b"".join(parts)
+        try:
+            return self.server.examine_memory(address, size)
+        except DelveError as e:
+            if "exited" in str(e):
+                raise TargetError(f"delve: {e}") from None
+            raise FaultError(address, size) from None
 
 
 def parse_registers(regs: list[dict[str, Any]]) -> dict[str, int]:

@@ -23,21 +23,25 @@ import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
+from godbg.backends.delve.client import TELEMETRY_CHILD, TELEMETRY_CHILD_NONE
 from godbg.errors import TargetError
 
-# ASCII record separators cannot appear in delve's own output; `$f` is the frame.
-PROMPT_SETTING = 'config prompt "\\x1egodbg-dlv:$f\\x1e"'
-_PROMPT = re.compile(rb"\x1egodbg-dlv:(-?\d+)\x1e")
-_PROMPT_MAX = 32  # longest a prompt can be: how much output to hold back
-# A question delve asks (restart, kill?): output that stops without a prompt, ending so.
-_QUESTION = re.compile(rb"(\?|\[[A-Za-z/]+\]|:)\s*$")
+# Brackets delve never prints around a marker no command prints (delve's line editor
+# refuses control characters in a prompt); `$f` is the selected frame.
+_OPEN, _CLOSE = "\u27e6", "\u27e7"
+PROMPT_SETTING = f'config prompt "{_OPEN}godbg-dlv:$f{_CLOSE}"'
+_OPEN_B = _OPEN.encode()
+_PROMPT = re.compile(_OPEN_B + rb"godbg-dlv:(-?\d+)" + _CLOSE.encode())
+# A question delve asks ("[Y/n] ", "[p/q]? "): output that stops, without a newline
+# or a prompt, on a question mark or a bracketed choice.
+_QUESTION = re.compile(rb"(\?|\[[A-Za-z/]+\]) ?$")
 QUESTION_WAIT = 0.5
 START_TIMEOUT = 30.0
 
 
 class DelveTerminal:
     def __init__(self, dlv: str, address: str) -> None:
-        env = dict(os.environ, TERM="dumb", DELVE_PAGER="cat")
+        env = dict(os.environ, TERM="dumb", DELVE_PAGER="cat", **{TELEMETRY_CHILD: TELEMETRY_CHILD_NONE})
         try:
             # Its own session: Ctrl-C is godbg's to turn into a halt, not this client's
             # (which would ask "[p]ause or [q]uit" on its stdin).
@@ -66,12 +70,9 @@ class DelveTerminal:
         delve asks is put to ``answer``."""
         if self.proc.poll() is not None:
             raise TargetError("delve's terminal client has ended")
-        try:
-            self._in.write(line.encode() + b"\n")
-            self._in.flush()
-        except OSError:
-            raise TargetError("delve's terminal client has ended") from None
-        held = b""
+        self._send(line)
+        held = b""  # from the prompt's first byte on: maybe a prompt, not yet complete
+        tail = b""  # the last output, to recognise a question
         waited = 0.0
         while True:
             try:
@@ -85,12 +86,9 @@ class DelveTerminal:
                 waited += QUESTION_WAIT
                 if timeout is not None and waited >= timeout:
                     raise TargetError("delve's terminal client did not answer")
-                if answer is not None and held and _QUESTION.search(held):
-                    write(held)
-                    held = b""
-                    reply = answer("")
-                    self._in.write(reply.encode() + b"\n")
-                    self._in.flush()
+                if answer is not None and not held and _QUESTION.search(tail):
+                    tail = b""
+                    self._send(answer(""))
                 continue
             waited = 0.0
             chunk = os.read(self._out_fd, 65536)
@@ -103,13 +101,18 @@ class DelveTerminal:
                 write(held[: m.start()])
                 self.frame = int(m.group(1))
                 return
-            # Keep back what might be the start of a prompt split across reads.
-            cut = max(0, len(held) - _PROMPT_MAX)
-            nl = held.rfind(b"\n", 0, len(held)) + 1
-            keep_from = max(cut, nl) if b"\x1e" not in held[cut:] else min(cut, held.find(b"\x1e", cut))
-            if keep_from > 0:
-                write(held[:keep_from])
-                held = held[keep_from:]
+            start = _holdback(held)
+            out, held = (held, b"") if start < 0 else (held[:start], held[start:])
+            if out:
+                write(out)
+                tail = (tail + out)[-200:]
+
+    def _send(self, line: str) -> None:
+        try:
+            self._in.write(line.encode() + b"\n")
+            self._in.flush()
+        except OSError:
+            raise TargetError("delve's terminal client has ended") from None
 
     def close(self) -> None:
         """End the client. Closing its stdin makes it exit, and (not being a terminal)
@@ -133,6 +136,17 @@ class DelveTerminal:
                     pipe.close()
             except OSError:
                 pass
+
+
+def _holdback(data: bytes) -> int:
+    """Where the part of ``data`` that may begin a prompt starts, or -1."""
+    start = data.rfind(_OPEN_B)
+    if start >= 0:
+        return start
+    for n in range(len(_OPEN_B) - 1, 0, -1):  # a prompt's first bytes at the very end
+        if data.endswith(_OPEN_B[:n]):
+            return len(data) - n
+    return -1
 
 
 def _discard(_data: bytes) -> None:

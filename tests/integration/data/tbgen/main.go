@@ -3,15 +3,20 @@
 // recovered and re-panicked, with the same value again), a nil dereference,
 // a stack overflow, a deadlock, an error value, a multi-line value.
 // Other goroutines sit in states the goroutine headers name: a channel
-// receive, a thread-locked goroutine, a sleep, a deep recursion (elided
-// frames) and an inlined call.
+// receive through an inlined call, a thread-locked goroutine, a raw read
+// syscall, a sleep, a goroutine with pprof labels, and a deep recursion
+// (elided frames). SIGQUIT ("quit") makes the runtime dump every M with its
+// g0 stack and registers.
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -45,6 +50,21 @@ func locked(ready *sync.WaitGroup) {
 	runtime.LockOSThread()
 	ready.Done()
 	select {}
+}
+
+//go:noinline
+func reading(fd int, ready *sync.WaitGroup) {
+	ready.Done()
+	buf := make([]byte, 1)
+	_, _ = syscall.Read(fd, buf)
+}
+
+//go:noinline
+func labelled(ready *sync.WaitGroup) {
+	pprof.Do(context.Background(), pprof.Labels("worker", "labelled", "the key", "a value"), func(context.Context) {
+		ready.Done()
+		select {}
+	})
 }
 
 //go:noinline
@@ -98,6 +118,26 @@ func level2(mode string) {
 	}
 }
 
+// settle waits until the helper goroutines are parked where the tests expect
+// them, so that every run prints the same statuses.
+func settle(selects int) {
+	want := map[string]int{"[chan receive": 1, "[select (no cases)": selects, "[syscall": 1, "[sleep": 1}
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		dump := string(buf[:runtime.Stack(buf, true)])
+		ok := true
+		for status, n := range want {
+			if strings.Count(dump, " "+status) < n {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+	}
+	panic("tbgen: goroutines did not settle")
+}
+
 //go:noinline
 func level1(mode string) { level2(mode) }
 
@@ -109,13 +149,24 @@ func main() {
 	if mode != "deadlock" && mode != "goexit" {
 		var ready sync.WaitGroup
 		ch := make(chan int)
-		ready.Add(3)
+		var fds [2]int
+		if err := syscall.Pipe(fds[:]); err != nil {
+			panic(err)
+		}
+		ready.Add(4)
 		go parked(ch, &ready)
 		go locked(&ready)
-		go deep(120, &ready)
-		ready.Wait()
+		go reading(fds[0], &ready)
+		go labelled(&ready)
 		go time.Sleep(time.Hour)
-		runtime.Gosched()
+		selects := 2
+		if mode == "plain" || mode == "quit" { // the long stacks only where the samples want them
+			ready.Add(1)
+			go deep(120, &ready)
+			selects++
+		}
+		ready.Wait()
+		settle(selects)
 	}
 	level1(mode)
 }

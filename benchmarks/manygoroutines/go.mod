@@ -1,0 +1,3 @@
+module godbg.bench/manygoroutines
+
+go 1.22

@@ -1,0 +1,3 @@
+module godbg.example/crashy
+
+go 1.22

@@ -1,0 +1,91 @@
+"""`bt GOID` / `bt --m MID`: the backtrace of any goroutine, or of an M's system stack,
+unwound by godbg from memory alone (registers are never written), as Go's own
+GOTRACEBACK=crash traceback prints it: inlined calls as frames of their own."""
+
+from __future__ import annotations
+
+import argparse
+
+from godbg.commands.base import Outcome, positive_int
+from godbg.errors import BadInputError, GodbgError
+from godbg.runtime import goroutines as rg
+from godbg.runtime import stacks
+from godbg.runtime.unwind import elide, unwinder
+from godbg.target.target import Target
+
+NAME = "bt"
+HELP = ("Backtrace of goroutine GOID (or of M MID's g0 stack with --m) without touching the inferior's "
+        "registers or memory; frames agree with Go's own crash traceback, inlined calls included.")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("goid", nargs="?", type=positive_int, metavar="GOID", help="the goroutine's id")
+    parser.add_argument("--m", dest="mid", type=positive_int, metavar="MID",
+                        help="walk this M's system stacks (gsignal when in a signal handler, then g0)")
+    parser.add_argument("--full", action="store_true",
+                        help="add arguments and locals where DWARF describes them (not yet implemented)")
+
+
+def run(target: Target, args: argparse.Namespace) -> Outcome:
+    if (args.goid is None) == (args.mid is None):
+        raise BadInputError("bt: give a goroutine id, or --m MID (not both)")
+    if args.full:
+        target.warn("bt --full: arguments and locals are not decoded yet; showing frames only")
+    if args.mid is not None:
+        return _bt_m(target, args.mid)
+    return _bt_goroutine(target, args.goid)
+
+
+def _bt_goroutine(target: Target, goid: int) -> Outcome:
+    g = rg.find_goroutine(target, goid)
+    if g is None:
+        raise BadInputError(f"no goroutine {goid} (see `goroutines`)")
+    u = unwinder(target)
+    stack = stacks.goroutine_stack(target, g)
+    frames, elided = elide(stack.logical(u))
+    for note in stack.notes:
+        target.warn(f"goroutine {goid}: {note}")
+    m = stack.m
+    data = {
+        "goroutine": g.goid,
+        "status": stacks.status_name(target, g.status),
+        "wait_reason": stacks.wait_reason(target, g),
+        "m": m.id if m is not None else None,
+        "start": stack.start.source if stack.start is not None else None,
+        "frames": [f.to_json() for f in frames],
+        "elided": elided,
+        "stop": stack.stop,
+        "created_by": rg.func_name_at(target, g.gopc) if g.goid != rg.MAIN_GOID else None,
+        "parent_goid": g.parent_goid or None,
+    }
+    return Outcome(NAME, data)
+
+
+def _bt_m(target: Target, mid: int) -> Outcome:
+    ms = stacks.all_ms(target)
+    m = next((x for x in ms if x.id == mid), None)
+    if m is None:
+        raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
+    u = unwinder(target)
+    phys, _sp, stop = stacks.m_system_frames(target, m)
+    logical = []
+    for stack_name, pf in phys:
+        logical.extend(u.logical(pf, stack_name))
+    frames, elided = elide(logical)
+    curg = None
+    if m.curg:
+        try:
+            curg = stacks.read_g(target, m.curg).goid
+        except GodbgError:  # a bad curg pointer only loses this field
+            curg = None
+    thread = stacks.thread_of(target, m)
+    data = {
+        "goroutine": None,
+        "m": m.id,
+        "thread": thread.tid if thread is not None else (m.procid or None),
+        "curg": curg,
+        "frames": [f.to_json() for f in frames],
+        "elided": elided,
+        "stop": stop,
+    }
+    return Outcome(NAME, data)

@@ -1,0 +1,67 @@
+"""`panic` and `panic replay`: the panic path of the panicking goroutine (a core or a
+stopped program), and, live in gdb, a narration of it as it happens."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from godbg.commands.base import Outcome
+from godbg.errors import BadInputError
+from godbg.runtime import version
+from godbg.runtime.panics import panic_path
+from godbg.target.target import Target
+
+NAME = "panic"
+HELP = ("The panic path of the panicking goroutine (core or stopped live program): the panic chain "
+        "oldest first as Go prints it, the deferred calls (heap, stack and open-coded) with their state, "
+        "the goroutine's frames, and the message of a fatal runtime error. `panic replay` (gdb, live only) "
+        "runs on from here and narrates each panic, deferred call, recover and the end.")
+
+REPLAY = "replay"
+# How many stops `panic replay` handles before giving up (a loop of panics and recovers).
+DEFAULT_MAX_EVENTS = 1000
+
+# What a backend that can run the program installs on the Target: hook(target, args)
+# runs the replay, writing each event as it happens, and returns the events.
+ReplayHook = Callable[[Target, argparse.Namespace], list[dict[str, Any]]]
+
+# The hook a backend offers for every target it makes (gdb's replay.register() sets it);
+# a Target's own ``replay_hook`` attribute wins.
+_replay_hook: ReplayHook | None = None
+
+
+def set_replay_hook(hook: ReplayHook | None) -> None:
+    global _replay_hook
+    _replay_hook = hook
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("action", nargs="?", choices=[REPLAY],
+                        help="replay: run on and narrate the panic path as it happens (live, gdb only)")
+    parser.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, metavar="N",
+                        help=f"replay: stop after N events (default {DEFAULT_MAX_EVENTS})")
+
+
+def run(target: Target, args: argparse.Namespace) -> Outcome:
+    version.check_supported(target)
+    if args.action == REPLAY:
+        return replay(target, args)
+    path = panic_path(target)
+    data = path.to_json()
+    data["m"] = path.m
+    return Outcome(NAME, data)
+
+
+def replay(target: Target, args: argparse.Namespace) -> Outcome:
+    if target.kind != "live":
+        raise BadInputError("panic replay needs a live program (run or attach in gdb): "
+                            f"this is a {target.kind} target; use `panic` to read the panic path of a core")
+    hook: ReplayHook | None = getattr(target, "replay_hook", None) or _replay_hook
+    if hook is None:
+        raise BadInputError("panic replay runs inside gdb only (this backend cannot run the program)")
+    events = hook(target, args)
+    # The events were written as they happened (one line, or one JSON object, each); the
+    # outcome only closes the stream with how it ended.
+    last = events[-1] if events else {}
+    return Outcome(NAME, {"event": "end", "reason": last.get("event"), "events": len(events), "replay": True})

@@ -1,0 +1,34 @@
+"""Text for `bt`: Go's traceback layout, function over file:line, with pc and sp."""
+
+from __future__ import annotations
+
+from godbg.render.frames import frame_lines
+from godbg.render.theme import Theme
+
+
+def render(data: dict, theme: Theme) -> str:
+    if data.get("goroutine") is not None:
+        state = data.get("wait_reason") or data.get("status") or ""
+        head = f"goroutine {data['goroutine']} [{state}]"
+        if data.get("m") is not None:
+            head += f" on m{data['m']}"
+    else:
+        head = f"m{data['m']} (thread {data.get('thread')}) system stack"
+        if data.get("curg") is not None:
+            head += f", running goroutine {data['curg']}"
+    frames = data["frames"]
+    lines = [theme.heading(head + ":")]
+    elided = data.get("elided", 0)
+    if elided:
+        half = len(frames) // 2
+        lines += frame_lines(frames[:half], theme)
+        lines.append(theme.warn(f"  ...{elided} frames elided..."))
+        lines += frame_lines(frames[half:], theme)
+    else:
+        lines += frame_lines(frames, theme)
+    if data.get("created_by"):
+        where = f" in goroutine {data['parent_goid']}" if data.get("parent_goid") else ""
+        lines.append(f"created by {data['created_by']}{where}")
+    if not frames:
+        lines.append(theme.warn(f"  (no frames: {data.get('stop')})"))
+    return "\n".join(lines)

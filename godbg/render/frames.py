@@ -1,0 +1,44 @@
+"""Frames for people, panicparse-style: the function coloured by where its code lives
+(the program, a dependency, the standard library / runtime), its location dimmed."""
+
+from __future__ import annotations
+
+from godbg.render.theme import Theme
+
+
+def package_of(function: str) -> str:
+    paren = function.find("(")
+    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
+    dot = function.find(".", slash + 1)
+    return function[:dot] if dot >= 0 else function
+
+
+def paint_function(function: str | None, theme: Theme) -> str:
+    if not function:
+        return "-"
+    pkg = package_of(function)
+    if pkg == "main":
+        return theme.main_func(function)
+    if "." in pkg.split("/", 1)[0]:
+        return theme.dep_func(function)
+    return theme.func(function)
+
+
+def frame_lines(frames: list[dict], theme: Theme, indent: str = "  ") -> list[str]:
+    """Two lines a frame, as Go prints them: the function, then its file:line."""
+    lines = []
+    for f in frames:
+        name = paint_function(f["function"], theme)
+        tags = []
+        if f.get("inlined"):
+            tags.append("inlined")
+        if f.get("stack"):
+            tags.append(f["stack"])
+        suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
+        lines.append(f"{indent}{name}{suffix}")
+        where = f"{f['file']}:{f['line']}"
+        extra = ""
+        if "pc" in f and not f.get("inlined"):
+            extra = f"  pc={f['pc']} sp={f['sp']}"
+        lines.append(f"{indent}    {theme.location(where)}{theme.location(extra)}")
+    return lines

@@ -1,0 +1,295 @@
+"""The engine's own stack unwinder: Go's traceback logic over the pclntab, reading
+memory only (never writing a register), so it works on core files and behind any
+debugger.
+
+Follows runtime/traceback.go (unwinder.initAt, resolveInternal, next, symPC) and
+runtime/symtabinl.go (the inline unwinder), Go 1.22-1.27:
+
+- a frame's caller SP (``fp``) is ``sp + pcsp(pc)`` (+ the pushed return address on
+  amd64); the return address sits just below it (amd64) or at ``sp`` (arm64, LR);
+- TOPFRAME functions (goexit, mstart, rt0_go, sigtramp) end a stack, SPWRITE ones
+  end it as Go's printing traceback does (it cannot know SP past them);
+- after an injected call (sigpanic, asyncPreempt, debugCallV2) the caller's pc is a
+  trapping pc, not a return address, so it is symbolized as is rather than pc-1;
+- each physical frame expands into its inlined calls, innermost first.
+
+Where the walk starts (goroutine states, signal frames, thread registers) lives in
+``godbg.runtime.stacks``; this module is pure mechanics over (pc, sp, lr).
+A gdb frame unwinder calls :meth:`Unwinder.resolve` for one frame at a time.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Callable
+
+from godbg.errors import FaultError
+from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
+from godbg.target.target import Target
+
+PTR_SIZE = 8
+# sys.MinFrameSize: 0 on amd64 (the CALL pushes the return address), 8 on arm64 (LR).
+MIN_FRAME_SIZE = {"amd64": 0, "arm64": 8}
+STACK_ALIGN = 16
+# Bounds on a walk, so corrupt stacks end instead of looping or exhausting memory.
+MAX_PHYSICAL_FRAMES = 200_000
+# Like Go's traceback: keep the innermost and outermost logical frames, elide the middle.
+INNER_FRAMES = 500
+OUTER_FRAMES = 500
+
+_U64 = struct.Struct("<Q")
+
+WordReader = Callable[[int], int]
+
+
+@dataclass(frozen=True)
+class PhysFrame:
+    """One physical frame. ``pc`` is what Go prints as pc= (a return address for callers,
+    the trapping pc for the innermost frame or after an injected call); ``fp`` is the
+    caller's SP; ``lr`` the return address into the caller (0 at the end of the stack)."""
+
+    pc: int
+    sp: int
+    fp: int
+    lr: int
+    func: Func
+    trap: bool
+
+    @property
+    def sym_pc(self) -> int:
+        """The pc to symbolize: inside the CALL for a return address (symPC)."""
+        if not self.trap and self.pc > self.func.entry:
+            return self.pc - 1
+        return self.pc
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One logical frame, as Go's crash traceback prints it."""
+
+    function: str
+    file: str
+    line: int
+    pc: int
+    sp: int
+    fp: int
+    inlined: bool
+    entry: int
+    func_id: int
+    stack: str = ""  # for `bt --m`: "g0" / "gsignal"; empty on a goroutine's own stack
+
+    def to_json(self) -> dict:
+        out = {
+            "function": self.function,
+            "file": self.file,
+            "line": self.line,
+            "pc": f"{self.pc:#x}",
+            "sp": f"{self.sp:#x}",
+            "inlined": self.inlined,
+        }
+        if self.stack:
+            out["stack"] = self.stack
+        return out
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a walk begins. ``trap``: ``pc`` is the interrupted instruction (thread
+    registers, a signal context), not a saved return address. ``syscall``: pc/sp came
+    from g.syscallpc/syscallsp (SPWRITE is ignored for that first frame, as in Go)."""
+
+    pc: int
+    sp: int
+    lr: int = 0
+    fp: int = 0
+    trap: bool = False
+    syscall: bool = False
+    source: str = "sched"
+
+
+@dataclass
+class Walk:
+    """The result of a walk: physical frames, and why it stopped."""
+
+    frames: list[PhysFrame]
+    stop: str  # "top", "spwrite", "unknown-pc", "bad-return-pc", "bounds", "fault", "limit", "no-frame"
+
+
+class StackWindow:
+    """One bulk read of a stack's live part, [sp, hi): word reads come from it, and
+    anything outside falls back to the target's memory."""
+
+    def __init__(self, target: Target, lo: int, hi: int) -> None:
+        self.target = target
+        self.lo = lo
+        self.hi = hi
+        self.data = b""
+        if 0 < lo < hi and hi - lo <= 1 << 30:
+            try:
+                self.data = _read_uncached(target, lo, hi - lo)
+            except FaultError:
+                self.data = b""
+
+    def word(self, address: int) -> int:
+        off = address - self.lo
+        if self.data and 0 <= off <= len(self.data) - PTR_SIZE:
+            return _U64.unpack_from(self.data, off)[0]
+        return self.target.memory.u64(address)
+
+
+def _read_uncached(target: Target, address: int, size: int) -> bytes:
+    """Stacks are read once per walk: keep them out of the page cache, which would
+    otherwise hold every goroutine's stack of a 100,000-goroutine core."""
+    raw = getattr(target.memory, "raw", None)
+    if raw is None:
+        return target.memory.read(address, size)
+    return raw.read(address, size)
+
+
+class Unwinder:
+    """Go's unwinder over a target's pclntab; caches per pc what never changes."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.tab: Pclntab = target.binary.pclntab
+        self.uses_lr = MIN_FRAME_SIZE.get(target.goarch, 0) > 0
+        self.min_frame = MIN_FRAME_SIZE.get(target.goarch, 0)
+        ids = self.tab.special_ids()
+        self.ids = ids
+        self.injected_ids = {ids[k] for k in ("sigpanic", "asyncPreempt", "debugCallV2") if k in ids}
+        self.cgocallback_id = ids.get("cgocallback", -1)
+        self._logical: dict[tuple[int, bool], list[tuple[str, str, int, bool, int]]] = {}
+        self._funcs: dict[int, Func | None] = {}
+
+    def find_func(self, pc: int) -> Func | None:
+        f = self._funcs.get(pc, False)
+        if f is False:
+            f = self.tab.find_func(pc)
+            self._funcs[pc] = f
+        return f  # type: ignore[return-value]
+
+    # --- one frame ----------------------------------------------------------------------
+
+    def resolve(self, pc: int, sp: int, lr: int, read: WordReader, *, innermost: bool = False,
+                trap: bool = False, syscall: bool = False) -> tuple[PhysFrame | None, str]:
+        """Go's resolveInternal for one frame: its fp and its return address. Returns
+        (frame, "") or (None or a frame with lr 0, the reason the stack ends here)."""
+        f = self.find_func(pc)
+        if f is None:
+            return None, "unknown-pc"
+        if f.pcsp == 0:
+            # No frame information (external code): Go ends the traceback before it.
+            return None, "no-frame"
+        flag = f.flag
+        if f.func_id == self.cgocallback_id or (innermost and syscall):
+            flag &= ~FUNC_FLAG_SPWRITE
+        delta = self.tab.pcsp(f, pc)
+        if delta < 0:
+            return None, "no-frame"
+        fp = sp + delta + (0 if self.uses_lr else PTR_SIZE)
+        reason = ""
+        if flag & FUNC_FLAG_TOP_FRAME:
+            lr, reason = 0, "top"
+        elif flag & FUNC_FLAG_SPWRITE:
+            # Go's printing traceback stops here too (unwindPrintErrors): SP past a
+            # function that writes it arbitrarily cannot be trusted.
+            lr, reason = 0, "spwrite"
+        elif self.uses_lr:
+            if (innermost and sp < fp) or lr == 0:
+                lr = read(sp)
+        else:
+            lr = read(fp - PTR_SIZE)
+        return PhysFrame(pc, sp, fp, lr, f, trap), reason
+
+    # --- a whole stack --------------------------------------------------------------------
+
+    def walk(self, start: Start, read: WordReader, *, lo: int = 0, hi: int = 1 << 64,
+             max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None) -> Walk:
+        """Physical frames from ``start`` outwards, staying within [lo, hi]. ``until``
+        ends the walk early once it returns True for a frame (that frame included)."""
+        frames: list[PhysFrame] = []
+        pc, sp, lr, trap = start.pc, start.sp, start.lr, start.trap
+        try:
+            if pc == 0:
+                # A nil function call: start in the caller (initAt).
+                if self.uses_lr:
+                    pc, lr = read(sp), 0
+                else:
+                    pc = read(sp)
+                    sp += PTR_SIZE
+            innermost = True
+            while True:
+                if len(frames) >= max_frames:
+                    return Walk(frames, "limit")
+                if not lo <= sp <= hi:
+                    return Walk(frames, "bounds")
+                frame, reason = self.resolve(pc, sp, lr, read, innermost=innermost, trap=trap,
+                                             syscall=start.syscall and innermost)
+                if frame is None:
+                    return Walk(frames, reason)
+                frames.append(frame)
+                if reason:
+                    return Walk(frames, reason)
+                if until is not None and until(frame):
+                    return Walk(frames, "until")
+                # next()
+                if frame.lr == 0:
+                    return Walk(frames, "top")
+                caller = self.find_func(frame.lr)
+                if caller is None:
+                    return Walk(frames, "bad-return-pc")
+                if frame.pc == frame.lr and frame.sp == frame.fp:
+                    return Walk(frames, "stuck")
+                if frame.fp <= frame.sp and not (self.uses_lr and frame.fp == frame.sp):
+                    return Walk(frames, "bounds")
+                injected = frame.func.func_id in self.injected_ids
+                pc, sp, lr, trap = frame.lr, frame.fp, 0, injected
+                if self.uses_lr and injected:
+                    # sighandler saved LR on the stack before faking the call.
+                    x = read(sp)
+                    sp += -(-self.min_frame // STACK_ALIGN) * STACK_ALIGN
+                    if self.tab.pcsp(caller, pc) == 0:
+                        lr = x
+                innermost = False
+        except FaultError:
+            return Walk(frames, "fault")
+
+    # --- logical frames -------------------------------------------------------------------
+
+    def logical(self, frame: PhysFrame, stack: str = "") -> list[Frame]:
+        """The frame's inlined calls and itself, innermost first."""
+        key = (frame.pc, frame.trap)
+        found = self._logical.get(key)
+        if found is None:
+            found = [
+                (print_name(x.name), x.file, x.line, x.inlined, x.func_id)
+                for x in self.tab.inline_frames(frame.func, frame.sym_pc)
+            ]
+            self._logical[key] = found
+        return [
+            Frame(name, file, line, frame.pc, frame.sp, frame.fp, inlined, frame.func.entry, func_id, stack)
+            for name, file, line, inlined, func_id in found
+        ]
+
+    def iter_logical(self, frames: list[PhysFrame], stack: str = "") -> Iterator[Frame]:
+        for pf in frames:
+            yield from self.logical(pf, stack)
+
+
+def unwinder(target: Target) -> Unwinder:
+    """The target's unwinder (its caches are per binary, kept for the target's life)."""
+    found = target.cache.get("unwinder")
+    if found is None or found.target is not target:
+        found = Unwinder(target)
+        target.cache["unwinder"] = found
+    return found
+
+
+def elide(frames: list[Frame], inner: int = INNER_FRAMES, outer: int = OUTER_FRAMES) -> tuple[list[Frame], int]:
+    """Keep the innermost ``inner`` and outermost ``outer`` frames, as Go's traceback
+    does with its 50 and 50; returns (kept, number elided)."""
+    if len(frames) <= inner + outer:
+        return frames, 0
+    return frames[:inner] + frames[-outer:], len(frames) - inner - outer

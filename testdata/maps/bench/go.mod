@@ -1,0 +1,3 @@
+module godbg.test/mapsbench
+
+go 1.22

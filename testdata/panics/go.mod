@@ -1,0 +1,3 @@
+module godbg.test/panics
+
+go 1.22

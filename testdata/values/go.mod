@@ -1,0 +1,3 @@
+module godbg.test/values
+
+go 1.22
