@@ -18,6 +18,29 @@ HELP = ("The panic path of the panicking goroutine (core or stopped live program
         "the goroutine's frames, and the message of a fatal runtime error. `panic replay` (gdb, live only) "
         "runs on from here and narrates each panic, deferred call, recover and the end.")
 
+DOC = """
+## What it shows
+
+- `panics`: oldest first, as Go's own `panic:` lines: `value` (errors and Stringers as the
+  text `preprintpanics` made of them), `type` (the dynamic type the panic was raised with),
+  `recovered`, `repanicked` (Go 1.25+), `goexit`.
+- `defers`: each deferred call godbg can see, with the function that deferred it and a
+  state: `pending` (still to run: a `_defer` record or a set deferBits bit), `running` (on
+  the stack, called by a panic or by deferreturn), `ran` (an open-coded defer whose bit
+  is clear). Heap and stack records are freed once run, so only open-coded ones show as `ran`.
+- `fatal_error`: the message of a `throw`/`fatal` (read from the runtime's `printBacklog`),
+  `fatal_function`: who threw it.
+
+## `panic replay` (gdb, live)
+
+Places internal breakpoints (removed afterwards) on `runtime.gopanic`, the pending deferred
+calls, `runtime.gorecover`, `runtime.recovery`, `runtime.fatalpanic`, `runtime.throw`/`fatal`
+and `runtime.exit`, continues, and prints one event a line (`--json`: one object a line,
+`{"event", "function", "value", …}`, closed by `{"event": "end", …}`): `panic`, `repanic`
+(a panic raised after a recover), `defer`, `recovered`, `fatal`, `exit`. It stops at the
+fatal end or, when a recover ends the panic, where the program runs on.
+"""
+
 REPLAY = "replay"
 # How many stops `panic replay` handles before giving up (a loop of panics and recovers).
 DEFAULT_MAX_EVENTS = 1000

@@ -4,13 +4,7 @@
 from __future__ import annotations
 
 from godbg.render.theme import Theme
-
-
-def package_of(function: str) -> str:
-    paren = function.find("(")
-    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
-    dot = function.find(".", slash + 1)
-    return function[:dot] if dot >= 0 else function
+from godbg.runtime.goroutines import package_of
 
 
 def paint_function(function: str | None, theme: Theme) -> str:

@@ -5,8 +5,6 @@ as the answer needs (to the first user frame) unless full frames are asked for."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.allgs import allgs
 from godbg.runtime.stacks import (
@@ -19,17 +17,21 @@ from godbg.runtime.stacks import (
     status_name,
     wait_reason,
 )
-from godbg.runtime.unwind import Frame, PhysFrame, Unwinder, unwinder
+from godbg.runtime.unwind import Frame, LogicalInfo, PhysFrame, Unwinder, unwinder
 from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
 MAIN_GOID = 1
 
 
+_USER_CACHE: dict[str, bool] = {}
+
+
 def package_of(function: str) -> str:
     """The import path of a function's package: up to the first dot after the last slash
     (as runtime.funcpkgpath cuts it)."""
-    slash = function.rfind("/", 0, function.find("(") if "(" in function else len(function))
+    paren = function.find("(")
+    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
     dot = function.find(".", slash + 1)
     return function[:dot] if dot >= 0 else function
 
@@ -37,23 +39,52 @@ def package_of(function: str) -> str:
 def is_user_function(function: str) -> bool:
     """A frame of the program itself: package main, or an import path whose first element
     holds a dot (a module path, not the standard library)."""
-    pkg = package_of(function)
-    return pkg == "main" or "." in pkg.split("/", 1)[0]
+    found = _USER_CACHE.get(function)
+    if found is None:
+        pkg = package_of(function)
+        found = _USER_CACHE[function] = pkg == "main" or "." in pkg.split("/", 1)[0]
+    return found
 
 
-@dataclass
 class GoroutineRecord:
-    g: G
-    stack: GoroutineStack
-    frames: list[Frame]  # logical frames walked so far (all of them when complete)
-    complete: bool
+    """A goroutine and its (possibly partial) walk; logical frames built on demand."""
+
+    __slots__ = ("g", "stack", "complete", "_frames", "_u")
+
+    def __init__(self, g: G, stack: GoroutineStack, complete: bool, u: Unwinder) -> None:
+        self.g = g
+        self.stack = stack
+        self.complete = complete
+        self._frames: list[Frame] | None = None
+        self._u = u
+
+    @property
+    def frames(self) -> list[Frame]:
+        """Logical frames walked (all of them when ``complete``), system frames first."""
+        if self._frames is None:
+            self._frames = self.stack.logical(self._u)
+        return self._frames
+
+    def innermost_and_user(self) -> tuple[LogicalInfo | None, LogicalInfo | None]:
+        """(function, file, line, …) of the goroutine's innermost own frame and of its
+        innermost user frame, without building every logical frame."""
+        u = self._u
+        innermost = user = None
+        for pf in self.stack.frames:
+            if innermost is None:
+                innermost = u.logical_info(pf)[0]
+            if _holds_user(u, pf):
+                user = next(info for info in u.logical_info(pf) if is_user_function(info[0]))
+                break
+        return innermost, user
 
 
-def _user_frame(frames: list[Frame]) -> Frame | None:
-    for f in frames:
-        if not f.stack and is_user_function(f.function):
-            return f
-    return None
+def _holds_user(u: Unwinder, pf: PhysFrame) -> bool:
+    key = ("user", pf.pc, pf.trap)
+    found = u.memo.get(key)
+    if found is None:
+        found = u.memo[key] = any(is_user_function(info[0]) for info in u.logical_info(pf))
+    return found
 
 
 def func_name_at(target: Target, pc: int) -> str | None:
@@ -61,37 +92,34 @@ def func_name_at(target: Target, pc: int) -> str | None:
     if not pc:
         return None
     u = unwinder(target)
-    f = u.find_func(pc)
-    return print_name(f.name) if f is not None else None
+    key = ("name", pc)
+    if key not in u.memo:
+        f = u.find_func(pc)
+        u.memo[key] = print_name(f.name) if f is not None else None
+    return u.memo[key]
 
 
 def walk_goroutine(target: Target, g: G, full: bool) -> GoroutineRecord:
     u = unwinder(target)
-
-    def reaches_user(pf: PhysFrame) -> bool:
-        return any(is_user_function(f.function) for f in u.logical(pf))
-
-    stack = goroutine_stack(target, g, until=None if full else reaches_user)
-    frames = stack.logical(u)
-    return GoroutineRecord(g, stack, frames, stack.stop != "until")
+    stack = goroutine_stack(target, g, until=None if full else (lambda pf: _holds_user(u, pf)))
+    return GoroutineRecord(g, stack, stack.stop != "until", u)
 
 
-def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, u: Unwinder) -> dict:
+def goroutine_json(target: Target, rec: GoroutineRecord, guard: int) -> dict:
     g = rec.g
-    own = [f for f in rec.frames if not f.stack]
-    innermost = own[0] if own else None
-    user = _user_frame(rec.frames)
+    innermost, user = rec.innermost_and_user()
     where = user or innermost
     m = rec.stack.m
     thread = rec.stack.thread
     sp = rec.stack.sp
+    inside = bool(sp) and g.lo <= sp <= g.hi  # type: ignore[operator]
     stack = {
         "lo": g.lo,
         "hi": g.hi,
         "sp": sp,
         "size": g.hi - g.lo if g.hi > g.lo else 0,
-        "used": g.hi - sp if sp and g.lo <= sp <= g.hi else None,
-        "guard_headroom": sp - (g.lo + guard) if sp and g.lo <= sp <= g.hi else None,
+        "used": g.hi - sp if inside else None,  # type: ignore[operator]
+        "guard_headroom": sp - (g.lo + guard) if inside else None,  # type: ignore[operator]
     }
     created_by = func_name_at(target, g.gopc) if g.goid != MAIN_GOID else None
     return {
@@ -99,9 +127,9 @@ def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, u: Unwinder
         "status": status_name(target, g.status),
         "wait_reason": wait_reason(target, g),
         "waiting_since_ns": g.waitsince or None,
-        "function": innermost.function if innermost else None,
-        "user_function": user.function if user else None,
-        "location": f"{where.file}:{where.line}" if where else None,
+        "function": innermost[0] if innermost else None,
+        "user_function": user[0] if user else None,
+        "location": f"{where[1]}:{where[2]}" if where else None,
         "created_by": created_by,
         "parent_goid": g.parent_goid or None,
         "start_function": func_name_at(target, g.startpc),
@@ -135,8 +163,8 @@ def goroutines(target: Target, *, include_dead: bool = False, full: bool = False
             rec = walk_goroutine(target, g, full)
         except (FaultError, GodbgError) as e:
             target.warn(f"goroutine {g.goid}: {e}")
-            rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), [], True)
-        out.append((rec, goroutine_json(target, rec, guard, u)))
+            rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)
+        out.append((rec, goroutine_json(target, rec, guard)))
     return out
 
 

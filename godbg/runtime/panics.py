@@ -214,7 +214,7 @@ def _user_value(target: Target, type_word: int, data: int, data_field: int | Non
         t = target.binary.dwarf.type_by_runtime_type(type_word)
         if t is None:
             return None
-        make = getattr(values, "target_decoder", None) or getattr(values, "value_decoder")
+        make = getattr(values, "target_decoder", None) or values.value_decoder
         decoder = make(target)
         if t.kind == POINTER and t.elem is not None and t.elem.kind == STRUCT:
             return decoder.decode(t.elem, data) if data else None
@@ -399,11 +399,21 @@ def _func_name(target: Target, pc: int) -> str | None:
     return f.name if f is not None else None
 
 
+def funcval_pc(target: Target, fn: int) -> int:
+    """The code pointer of a func value. Closures without captures are static funcvals
+    in read-only data: when the target's memory cannot serve that page (a core whose
+    segment ends mid-page), the binary holds the same bytes."""
+    try:
+        return target.memory.ptr(fn)
+    except FaultError:
+        return int.from_bytes(target.binary.read_vaddr(fn, PTR_SIZE), "little")
+
+
 def _funcval_name(target: Target, fn: int) -> str | None:
     if not fn:
         return None
     try:
-        return _func_name(target, target.memory.ptr(fn))
+        return _func_name(target, funcval_pc(target, fn))
     except FaultError:
         return None
 
@@ -590,7 +600,7 @@ def pending_defer_entries(target: Target, g: int) -> dict[int, Defer]:
         if d.state != STATE_PENDING or not d.fn:
             continue
         try:
-            out[target.memory.ptr(d.fn)] = d
+            out[funcval_pc(target, d.fn)] = d
         except FaultError:
             continue
     return out

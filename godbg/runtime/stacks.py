@@ -477,8 +477,8 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
 def goroutine_stack(target: Target, g: G, *, until=None, max_frames: int | None = None) -> GoroutineStack:
     """Unwind ``g``. With ``until`` (a predicate on physical frames) the walk may end
     early; only complete walks are cached."""
-    key = f"stacks:gstack:{g.addr:#x}"
-    found = target.cache.get(key)
+    key = ("stacks:gstack", g.addr)
+    found = target.cache.get(key)  # type: ignore[call-overload]
     if found is not None:
         return found
     if g.dead:
@@ -494,8 +494,8 @@ def goroutine_stack(target: Target, g: G, *, until=None, max_frames: int | None 
         kwargs["max_frames"] = max_frames
     walk = u.walk(start, window.word, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
-    if until is None or walk.stop != "until":
-        target.cache[key] = result
+    if until is None:
+        target.cache[key] = result  # type: ignore[index]
     return result
 
 

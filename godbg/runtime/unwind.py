@@ -23,7 +23,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from godbg.errors import FaultError
 from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
@@ -44,8 +44,7 @@ _U64 = struct.Struct("<Q")
 WordReader = Callable[[int], int]
 
 
-@dataclass(frozen=True)
-class PhysFrame:
+class PhysFrame(NamedTuple):
     """One physical frame. ``pc`` is what Go prints as pc= (a return address for callers,
     the trapping pc for the innermost frame or after an injected call); ``fp`` is the
     caller's SP; ``lr`` the return address into the caller (0 at the end of the stack)."""
@@ -65,8 +64,7 @@ class PhysFrame:
         return self.pc
 
 
-@dataclass(frozen=True)
-class Frame:
+class Frame(NamedTuple):
     """One logical frame, as Go's crash traceback prints it."""
 
     function: str
@@ -92,6 +90,13 @@ class Frame:
         if self.stack:
             out["stack"] = self.stack
         return out
+
+
+# What resolve() knows about a pc, computed once: the function, its SP delta there, and
+# whether the stack ends at it (0 no, or one of the reasons below).
+_GOES_ON, _ENDS_TOP, _ENDS_SPWRITE = 0, 1, 2
+_END_REASONS = {_ENDS_TOP: "top", _ENDS_SPWRITE: "spwrite"}
+LogicalInfo = tuple[str, str, int, bool, int]  # function, file, line, inlined, func_id
 
 
 @dataclass(frozen=True)
@@ -160,8 +165,11 @@ class Unwinder:
         self.ids = ids
         self.injected_ids = {ids[k] for k in ("sigpanic", "asyncPreempt", "debugCallV2") if k in ids}
         self.cgocallback_id = ids.get("cgocallback", -1)
-        self._logical: dict[tuple[int, bool], list[tuple[str, str, int, bool, int]]] = {}
+        self._logical: dict[tuple[int, bool], list[LogicalInfo]] = {}
         self._funcs: dict[int, Func | None] = {}
+        self._pcinfo: dict[tuple[int, bool], tuple[Func, int, int] | str] = {}
+        # Per-pc facts clients derive from logical frames (e.g. "holds a user frame").
+        self.memo: dict = {}
 
     def find_func(self, pc: int) -> Func | None:
         f = self._funcs.get(pc, False)
@@ -172,36 +180,52 @@ class Unwinder:
 
     # --- one frame ----------------------------------------------------------------------
 
+    def _pc_info(self, pc: int, clear_spwrite: bool) -> tuple[Func, int, int] | str:
+        key = (pc, clear_spwrite)
+        found = self._pcinfo.get(key)
+        if found is not None:
+            return found
+        f = self.find_func(pc)
+        if f is None:
+            found = "unknown-pc"
+        elif f.pcsp == 0:
+            # No frame information (external code): Go ends the traceback before it.
+            found = "no-frame"
+        else:
+            flag = f.flag
+            if clear_spwrite or f.func_id == self.cgocallback_id:
+                flag &= ~FUNC_FLAG_SPWRITE
+            delta = self.tab.pcsp(f, pc)
+            if delta < 0:
+                found = "no-frame"
+            elif flag & FUNC_FLAG_TOP_FRAME:
+                found = (f, delta, _ENDS_TOP)
+            elif flag & FUNC_FLAG_SPWRITE:
+                # Go's printing traceback stops here too (unwindPrintErrors): SP past a
+                # function that writes it arbitrarily cannot be trusted.
+                found = (f, delta, _ENDS_SPWRITE)
+            else:
+                found = (f, delta, _GOES_ON)
+        self._pcinfo[key] = found
+        return found
+
     def resolve(self, pc: int, sp: int, lr: int, read: WordReader, *, innermost: bool = False,
                 trap: bool = False, syscall: bool = False) -> tuple[PhysFrame | None, str]:
         """Go's resolveInternal for one frame: its fp and its return address. Returns
         (frame, "") or (None or a frame with lr 0, the reason the stack ends here)."""
-        f = self.find_func(pc)
-        if f is None:
-            return None, "unknown-pc"
-        if f.pcsp == 0:
-            # No frame information (external code): Go ends the traceback before it.
-            return None, "no-frame"
-        flag = f.flag
-        if f.func_id == self.cgocallback_id or (innermost and syscall):
-            flag &= ~FUNC_FLAG_SPWRITE
-        delta = self.tab.pcsp(f, pc)
-        if delta < 0:
-            return None, "no-frame"
+        info = self._pc_info(pc, innermost and syscall)
+        if isinstance(info, str):
+            return None, info
+        f, delta, ends = info
         fp = sp + delta + (0 if self.uses_lr else PTR_SIZE)
-        reason = ""
-        if flag & FUNC_FLAG_TOP_FRAME:
-            lr, reason = 0, "top"
-        elif flag & FUNC_FLAG_SPWRITE:
-            # Go's printing traceback stops here too (unwindPrintErrors): SP past a
-            # function that writes it arbitrarily cannot be trusted.
-            lr, reason = 0, "spwrite"
-        elif self.uses_lr:
+        if ends:
+            return PhysFrame(pc, sp, fp, 0, f, trap), _END_REASONS[ends]
+        if self.uses_lr:
             if (innermost and sp < fp) or lr == 0:
                 lr = read(sp)
         else:
             lr = read(fp - PTR_SIZE)
-        return PhysFrame(pc, sp, fp, lr, f, trap), reason
+        return PhysFrame(pc, sp, fp, lr, f, trap), ""
 
     # --- a whole stack --------------------------------------------------------------------
 
@@ -258,8 +282,9 @@ class Unwinder:
 
     # --- logical frames -------------------------------------------------------------------
 
-    def logical(self, frame: PhysFrame, stack: str = "") -> list[Frame]:
-        """The frame's inlined calls and itself, innermost first."""
+    def logical_info(self, frame: PhysFrame) -> list[LogicalInfo]:
+        """(function, file, line, inlined, func_id) of the frame's logical frames,
+        innermost first; computed once per pc."""
         key = (frame.pc, frame.trap)
         found = self._logical.get(key)
         if found is None:
@@ -268,9 +293,15 @@ class Unwinder:
                 for x in self.tab.inline_frames(frame.func, frame.sym_pc)
             ]
             self._logical[key] = found
+        return found
+
+    def logical(self, frame: PhysFrame, stack: str = "") -> list[Frame]:
+        """The frame's inlined calls and itself, innermost first."""
+        pc, sp, fp, _lr, func, _trap = frame
+        entry = func.entry
         return [
-            Frame(name, file, line, frame.pc, frame.sp, frame.fp, inlined, frame.func.entry, func_id, stack)
-            for name, file, line, inlined, func_id in found
+            Frame(name, file, line, pc, sp, fp, inlined, entry, func_id, stack)
+            for name, file, line, inlined, func_id in self.logical_info(frame)
         ]
 
     def iter_logical(self, frames: list[PhysFrame], stack: str = "") -> Iterator[Frame]:

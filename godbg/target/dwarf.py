@@ -5,9 +5,8 @@ How it is read, and why:
   (types all in one unit), and never emits ``DW_AT_sibling``. A pyelftools DIE walk must
   therefore parse every DIE of every function (~14 µs each: 0.7 s for a 2 MB binary,
   10 s for a 37 MB one). Instead, one pass over the decompressed ``.debug_info``
-  (sections come from pyelftools) records only what the top-level DIEs name: type name →
+  (``godbg.target.dwarfraw``) records only what the top-level DIEs name: type name →
   DIE offset, runtime type offset → DIE offset, global → (address, type), constant → value.
-  Deeper DIEs are skipped with a precomputed per-abbreviation plan.
 - That index is cached on disk (``~/.cache/godbg/dwarf/``, keyed by build id, file size and
   mtime); the next run on the same binary loads it in milliseconds.
 - Types are parsed on demand, one DIE (and its members) at a time, into ``GoType``.
@@ -29,7 +28,6 @@ for swiss maps (1.24+), ``map<K,V>`` (fields of ``internal/runtime/maps.Map``, `
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import marshal
 import os
@@ -38,153 +36,51 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Union
 
 from godbg.errors import CorruptError, UnsupportedError
+from godbg.target.dwarfraw import (
+    BAD_DWARF,
+    TYPE_TAGS,
+    DebugInfo,
+    Die,
+    DW_AT_byte_size,
+    DW_AT_const_value,
+    DW_AT_count,
+    DW_AT_data_member_location,
+    DW_AT_encoding,
+    DW_AT_go_elem,
+    DW_AT_go_embedded_field,
+    DW_AT_go_key,
+    DW_AT_go_kind,
+    DW_AT_go_runtime_type,
+    DW_AT_location,
+    DW_AT_name,
+    DW_AT_type,
+    DW_AT_upper_bound,
+    DW_ATE_boolean,
+    DW_ATE_complex_float,
+    DW_ATE_float,
+    DW_ATE_signed,
+    DW_ATE_signed_char,
+    DW_OP_addr,
+    DW_TAG_array_type,
+    DW_TAG_base_type,
+    DW_TAG_constant,
+    DW_TAG_member,
+    DW_TAG_pointer_type,
+    DW_TAG_structure_type,
+    DW_TAG_subrange_type,
+    DW_TAG_subroutine_type,
+    DW_TAG_typedef,
+    DW_TAG_unspecified_type,
+    DW_TAG_variable,
+    read_debug_info,
+    uleb,
+)
 
 if TYPE_CHECKING:
     from godbg.target.binary import GoBinary
-
-# --- DWARF numbers (DWARF 5 spec, section 7) -----------------------------------------
-
-DW_TAG_array_type = 0x01
-DW_TAG_member = 0x0D
-DW_TAG_pointer_type = 0x0F
-DW_TAG_structure_type = 0x13
-DW_TAG_subroutine_type = 0x15
-DW_TAG_typedef = 0x16
-DW_TAG_subrange_type = 0x21
-DW_TAG_base_type = 0x24
-DW_TAG_constant = 0x27
-DW_TAG_variable = 0x34
-DW_TAG_unspecified_type = 0x3B
-
-_TYPE_TAGS = frozenset(
-    {
-        DW_TAG_array_type,
-        DW_TAG_pointer_type,
-        DW_TAG_structure_type,
-        DW_TAG_subroutine_type,
-        DW_TAG_typedef,
-        DW_TAG_base_type,
-        DW_TAG_unspecified_type,
-    }
-)
-
-DW_AT_location = 0x02
-DW_AT_name = 0x03
-DW_AT_byte_size = 0x0B
-DW_AT_const_value = 0x1C
-DW_AT_upper_bound = 0x2F
-DW_AT_count = 0x37
-DW_AT_data_member_location = 0x38
-DW_AT_encoding = 0x3E
-DW_AT_type = 0x49
-
-# Go's own attributes: src/cmd/internal/dwarf/dwarf.go.
-DW_AT_go_kind = 0x2900
-DW_AT_go_key = 0x2901
-DW_AT_go_elem = 0x2902
-DW_AT_go_embedded_field = 0x2903
-DW_AT_go_runtime_type = 0x2904
-DW_AT_go_package_name = 0x2905
-DW_AT_go_dict_index = 0x2906
-
-DW_ATE_boolean = 0x02
-DW_ATE_complex_float = 0x03
-DW_ATE_float = 0x04
-DW_ATE_signed = 0x05
-DW_ATE_signed_char = 0x06
-DW_ATE_unsigned = 0x07
-DW_ATE_unsigned_char = 0x08
-
-DW_OP_addr = 0x03
-
-# Forms.
-DW_FORM_addr = 0x01
-DW_FORM_block2 = 0x03
-DW_FORM_block4 = 0x04
-DW_FORM_data2 = 0x05
-DW_FORM_data4 = 0x06
-DW_FORM_data8 = 0x07
-DW_FORM_string = 0x08
-DW_FORM_block = 0x09
-DW_FORM_block1 = 0x0A
-DW_FORM_data1 = 0x0B
-DW_FORM_flag = 0x0C
-DW_FORM_sdata = 0x0D
-DW_FORM_strp = 0x0E
-DW_FORM_udata = 0x0F
-DW_FORM_ref_addr = 0x10
-DW_FORM_ref1 = 0x11
-DW_FORM_ref2 = 0x12
-DW_FORM_ref4 = 0x13
-DW_FORM_ref8 = 0x14
-DW_FORM_ref_udata = 0x15
-DW_FORM_indirect = 0x16
-DW_FORM_sec_offset = 0x17
-DW_FORM_exprloc = 0x18
-DW_FORM_flag_present = 0x19
-DW_FORM_strx = 0x1A
-DW_FORM_addrx = 0x1B
-DW_FORM_ref_sup4 = 0x1C
-DW_FORM_strp_sup = 0x1D
-DW_FORM_data16 = 0x1E
-DW_FORM_line_strp = 0x1F
-DW_FORM_ref_sig8 = 0x20
-DW_FORM_implicit_const = 0x21
-DW_FORM_loclistx = 0x22
-DW_FORM_rnglistx = 0x23
-DW_FORM_ref_sup8 = 0x24
-DW_FORM_strx1 = 0x25
-DW_FORM_strx2 = 0x26
-DW_FORM_strx3 = 0x27
-DW_FORM_strx4 = 0x28
-DW_FORM_addrx1 = 0x29
-DW_FORM_addrx2 = 0x2A
-DW_FORM_addrx3 = 0x2B
-DW_FORM_addrx4 = 0x2C
-DW_FORM_GNU_addr_index = 0x1F01
-DW_FORM_GNU_str_index = 0x1F02
-DW_FORM_GNU_ref_alt = 0x1F20
-DW_FORM_GNU_strp_alt = 0x1F21
-
-_LEB_FORMS = frozenset(
-    {
-        DW_FORM_sdata,
-        DW_FORM_udata,
-        DW_FORM_ref_udata,
-        DW_FORM_strx,
-        DW_FORM_addrx,
-        DW_FORM_loclistx,
-        DW_FORM_rnglistx,
-        DW_FORM_GNU_addr_index,
-        DW_FORM_GNU_str_index,
-    }
-)
-_OFFSET_FORMS = frozenset(
-    {DW_FORM_strp, DW_FORM_sec_offset, DW_FORM_strp_sup, DW_FORM_line_strp, DW_FORM_GNU_ref_alt,
-     DW_FORM_GNU_strp_alt}
-)
-_FIXED_FORMS = {
-    DW_FORM_data1: 1, DW_FORM_ref1: 1, DW_FORM_flag: 1, DW_FORM_strx1: 1, DW_FORM_addrx1: 1,
-    DW_FORM_data2: 2, DW_FORM_ref2: 2, DW_FORM_strx2: 2, DW_FORM_addrx2: 2,
-    DW_FORM_strx3: 3, DW_FORM_addrx3: 3,
-    DW_FORM_data4: 4, DW_FORM_ref4: 4, DW_FORM_ref_sup4: 4, DW_FORM_strx4: 4, DW_FORM_addrx4: 4,
-    DW_FORM_data8: 8, DW_FORM_ref8: 8, DW_FORM_ref_sig8: 8, DW_FORM_ref_sup8: 8,
-    DW_FORM_data16: 16,
-    DW_FORM_flag_present: 0, DW_FORM_implicit_const: 0,
-}
-_CU_REF_FORMS = frozenset({DW_FORM_ref1, DW_FORM_ref2, DW_FORM_ref4, DW_FORM_ref8, DW_FORM_ref_udata})
-
-# Skip-plan opcodes (negative; a positive entry skips that many bytes).
-_SKIP_STRING = -1
-_SKIP_LEB = -2
-_SKIP_BLOCK1 = -3
-_SKIP_BLOCK2 = -4
-_SKIP_BLOCK4 = -5
-_SKIP_ULEB_BLOCK = -6
-_SKIP_INDIRECT = -7
 
 # --- Go kinds (internal/abi.Kind) ----------------------------------------------------
 
@@ -389,339 +285,12 @@ class Variable:
         return f"Variable({self.name!r}, {self.address:#x})"
 
 
-# --- low-level reading ----------------------------------------------------------------
-
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-_U64 = struct.Struct("<Q")
-
-
-def _uleb(d: bytes, p: int) -> tuple[int, int]:
-    b = d[p]
-    if b < 0x80:
-        return b, p + 1
-    result = 0
-    shift = 0
-    while True:
-        b = d[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        if b < 0x80:
-            return result, p
-        shift += 7
-
-
-def _sleb(d: bytes, p: int) -> tuple[int, int]:
-    result = 0
-    shift = 0
-    while True:
-        b = d[p]
-        p += 1
-        result |= (b & 0x7F) << shift
-        shift += 7
-        if b < 0x80:
-            if b & 0x40:
-                result -= 1 << shift
-            return result, p
-
-
-@dataclass(frozen=True)
-class _Abbrev:
-    tag: int
-    children: bool
-    attrs: tuple[tuple[int, int, int], ...]  # (attribute, form, implicit_const)
-    plan: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class _Unit:
-    start: int  # offset of the unit header
-    end: int
-    die_start: int
-    version: int
-    addr_size: int
-    offset_size: int
-    abbrevs: dict[int, _Abbrev]
-
-
-@dataclass
-class _Die:
-    offset: int
-    tag: int
-    attrs: dict[int, Any]
-    children: bool
-    end: int  # where the next DIE (first child, if any) starts
-    unit: _Unit
-
-    @property
-    def name(self) -> str | None:
-        return self.attrs.get(DW_AT_name)
-
-
-def _skip_plan(forms: list[int], addr_size: int, offset_size: int, version: int) -> tuple[int, ...]:
-    plan: list[int] = []
-    fixed = 0
-    for form in forms:
-        size = _FIXED_FORMS.get(form)
-        if size is None:
-            if form == DW_FORM_addr:
-                size = addr_size
-            elif form in _OFFSET_FORMS:
-                size = offset_size
-            elif form == DW_FORM_ref_addr:
-                size = addr_size if version <= 2 else offset_size
-        if size is not None:
-            fixed += size
-            continue
-        if fixed:
-            plan.append(fixed)
-            fixed = 0
-        if form == DW_FORM_string:
-            plan.append(_SKIP_STRING)
-        elif form in _LEB_FORMS:
-            plan.append(_SKIP_LEB)
-        elif form == DW_FORM_block1:
-            plan.append(_SKIP_BLOCK1)
-        elif form == DW_FORM_block2:
-            plan.append(_SKIP_BLOCK2)
-        elif form == DW_FORM_block4:
-            plan.append(_SKIP_BLOCK4)
-        elif form in (DW_FORM_block, DW_FORM_exprloc):
-            plan.append(_SKIP_ULEB_BLOCK)
-        elif form == DW_FORM_indirect:
-            plan.append(_SKIP_INDIRECT)
-        else:
-            raise CorruptError(f"DWARF form {form:#x} is not supported")
-    if fixed:
-        plan.append(fixed)
-    return tuple(plan)
-
-
-class _DebugInfo:
-    """The decompressed .debug_info with its units and abbreviation tables."""
-
-    def __init__(self, info: bytes, abbrev: bytes, strs: Callable[[int, int], str]) -> None:
-        self.data = info
-        self.abbrev_data = abbrev
-        self._strs = strs  # (form, offset) -> string for strp/line_strp
-        self._abbrev_tables: dict[tuple[int, int, int, int], dict[int, _Abbrev]] = {}
-        self.units: list[_Unit] = self._read_units()
-        self._unit_starts = [u.start for u in self.units]
-
-    def _read_units(self) -> list[_Unit]:
-        d = self.data
-        units = []
-        p = 0
-        n = len(d)
-        while p + 11 <= n:
-            start = p
-            length = _U32.unpack_from(d, p)[0]
-            p += 4
-            offset_size = 4
-            if length == 0xFFFFFFFF:
-                length = _U64.unpack_from(d, p)[0]
-                p += 8
-                offset_size = 8
-            end = p + length
-            if end > n or length < 7:
-                raise CorruptError(f".debug_info unit at {start:#x} runs past the section")
-            version = _U16.unpack_from(d, p)[0]
-            p += 2
-            if version >= 5:
-                unit_type = d[p]
-                addr_size = d[p + 1]
-                abbrev_off = int.from_bytes(d[p + 2 : p + 2 + offset_size], "little")
-                p += 2 + offset_size
-                if unit_type in (0x02, 0x06):  # type units: signature + type offset
-                    p += 8 + offset_size
-                elif unit_type in (0x04, 0x05):  # skeleton / split compile: dwo id
-                    p += 8
-            elif 2 <= version <= 4:
-                abbrev_off = int.from_bytes(d[p : p + offset_size], "little")
-                addr_size = d[p + offset_size]
-                p += offset_size + 1
-            else:
-                raise CorruptError(f"DWARF version {version} is not supported")
-            abbrevs = self._abbrevs(abbrev_off, addr_size, offset_size, version)
-            units.append(_Unit(start, end, p, version, addr_size, offset_size, abbrevs))
-            p = end
-        return units
-
-    def _abbrevs(self, off: int, addr_size: int, offset_size: int, version: int) -> dict[int, _Abbrev]:
-        key = (off, addr_size, offset_size, version)
-        table = self._abbrev_tables.get(key)
-        if table is not None:
-            return table
-        d = self.abbrev_data
-        table = {}
-        p = off
-        while p < len(d):
-            code, p = _uleb(d, p)
-            if code == 0:
-                break
-            tag, p = _uleb(d, p)
-            children = d[p] != 0
-            p += 1
-            attrs = []
-            while True:
-                at, p = _uleb(d, p)
-                form, p = _uleb(d, p)
-                if at == 0 and form == 0:
-                    break
-                implicit = 0
-                if form == DW_FORM_implicit_const:
-                    implicit, p = _sleb(d, p)
-                attrs.append((at, form, implicit))
-            plan = _skip_plan([f for _, f, _ in attrs], addr_size, offset_size, version)
-            table[code] = _Abbrev(tag, children, tuple(attrs), plan)
-        self._abbrev_tables[key] = table
-        return table
-
-    def unit_at(self, offset: int) -> _Unit:
-        i = bisect.bisect_right(self._unit_starts, offset) - 1
-        if i < 0 or not self.units[i].die_start <= offset < self.units[i].end:
-            raise CorruptError(f"no DWARF unit holds DIE offset {offset:#x}")
-        return self.units[i]
-
-    # One value.
-    def _value(self, p: int, form: int, implicit: int, u: _Unit) -> tuple[Any, int]:
-        d = self.data
-        if form == DW_FORM_string:
-            e = d.index(0, p)
-            return d[p:e].decode("utf-8", errors="replace"), e + 1
-        if form in (DW_FORM_udata, DW_FORM_strx, DW_FORM_addrx, DW_FORM_loclistx, DW_FORM_rnglistx,
-                    DW_FORM_GNU_addr_index, DW_FORM_GNU_str_index):
-            return _uleb(d, p)
-        if form == DW_FORM_ref_udata:
-            v, p = _uleb(d, p)
-            return u.start + v, p
-        if form == DW_FORM_sdata:
-            return _sleb(d, p)
-        if form == DW_FORM_addr:
-            return int.from_bytes(d[p : p + u.addr_size], "little"), p + u.addr_size
-        if form == DW_FORM_ref_addr:
-            n = u.addr_size if u.version <= 2 else u.offset_size
-            return int.from_bytes(d[p : p + n], "little"), p + n
-        if form in _CU_REF_FORMS:
-            n = _FIXED_FORMS[form]
-            return u.start + int.from_bytes(d[p : p + n], "little"), p + n
-        if form in (DW_FORM_flag,):
-            return d[p] != 0, p + 1
-        if form == DW_FORM_flag_present:
-            return True, p
-        if form == DW_FORM_implicit_const:
-            return implicit, p
-        if form in (DW_FORM_strp, DW_FORM_line_strp):
-            off = int.from_bytes(d[p : p + u.offset_size], "little")
-            return self._strs(form, off), p + u.offset_size
-        if form in _OFFSET_FORMS:
-            return int.from_bytes(d[p : p + u.offset_size], "little"), p + u.offset_size
-        if form in (DW_FORM_block1, DW_FORM_block2, DW_FORM_block4, DW_FORM_block, DW_FORM_exprloc):
-            if form == DW_FORM_block1:
-                n, p = d[p], p + 1
-            elif form == DW_FORM_block2:
-                n, p = _U16.unpack_from(d, p)[0], p + 2
-            elif form == DW_FORM_block4:
-                n, p = _U32.unpack_from(d, p)[0], p + 4
-            else:
-                n, p = _uleb(d, p)
-            return bytes(d[p : p + n]), p + n
-        if form == DW_FORM_indirect:
-            real, p = _uleb(d, p)
-            return self._value(p, real, 0, u)
-        size = _FIXED_FORMS.get(form)
-        if size is not None:
-            if size in (1, 2, 4, 8):
-                return int.from_bytes(d[p : p + size], "little"), p + size
-            return bytes(d[p : p + size]), p + size
-        raise CorruptError(f"DWARF form {form:#x} is not supported")
-
-    def die(self, offset: int, unit: _Unit | None = None) -> _Die:
-        u = unit or self.unit_at(offset)
-        d = self.data
-        code, p = _uleb(d, offset)
-        if code == 0:
-            raise CorruptError(f"DWARF DIE reference {offset:#x} points at a null entry")
-        ab = u.abbrevs.get(code)
-        if ab is None:
-            raise CorruptError(f"DWARF DIE at {offset:#x} has unknown abbreviation {code}")
-        attrs: dict[int, Any] = {}
-        for at, form, implicit in ab.attrs:
-            attrs[at], p = self._value(p, form, implicit, u)
-        return _Die(offset, ab.tag, attrs, ab.children, p, u)
-
-    def skip(self, p: int, plan: tuple[int, ...]) -> int:
-        d = self.data
-        for op in plan:
-            if op > 0:
-                p += op
-            elif op == _SKIP_STRING:
-                p = d.index(0, p) + 1
-            elif op == _SKIP_LEB:
-                while d[p] & 0x80:
-                    p += 1
-                p += 1
-            elif op == _SKIP_BLOCK1:
-                p += 1 + d[p]
-            elif op == _SKIP_ULEB_BLOCK:
-                n, p = _uleb(d, p)
-                p += n
-            elif op == _SKIP_BLOCK2:
-                p += 2 + _U16.unpack_from(d, p)[0]
-            elif op == _SKIP_BLOCK4:
-                p += 4 + _U32.unpack_from(d, p)[0]
-            else:  # indirect: the form comes first
-                form, p = _uleb(d, p)
-                # Any unit works for sizes here: Go emits one address and offset size.
-                _, p = self._value(p, form, 0, self.units[0])
-        return p
-
-    def children(self, die: _Die) -> Iterator[_Die]:
-        """The direct children of ``die``, skipping grandchildren."""
-        if not die.children:
-            return
-        d = self.data
-        u = die.unit
-        p = die.end
-        while p < u.end:
-            code, q = _uleb(d, p)
-            if code == 0:
-                return
-            child = self.die(p, u)
-            yield child
-            p = child.end
-            if child.children:
-                p = self._skip_subtree(p, u)
-
-    def _skip_subtree(self, p: int, u: _Unit) -> int:
-        """From the first child of some DIE, skip to just past its terminating null."""
-        d = self.data
-        depth = 1
-        abbrevs = u.abbrevs
-        skip = self.skip
-        while depth and p < u.end:
-            code = d[p]
-            if code < 0x80:
-                p += 1
-            else:
-                code, p = _uleb(d, p)
-            if code == 0:
-                depth -= 1
-                continue
-            ab = abbrevs[code]
-            p = skip(p, ab.plan)
-            if ab.children:
-                depth += 1
-        return p
-
-
-# What reading malformed DWARF bytes raises (turned into CorruptError at the edges).
-_BAD_DWARF = (IndexError, KeyError, ValueError, struct.error, RecursionError)
-
 # --- the index -----------------------------------------------------------------------
 
 _INDEX_FORMAT = 3
 _CACHE_MAGIC = "godbg-dwarf-index"
+# How many binaries' indexes the cache keeps (the oldest go first).
+CACHE_KEEP = 64
 
 
 @dataclass
@@ -742,14 +311,14 @@ class _Index:
         return cls(types, rtypes, variables, constants)
 
 
-def _build_index(info: _DebugInfo) -> _Index:
+def _build_index(info: DebugInfo) -> _Index:
     """One pass over every unit: parse top-level DIEs we index, skip everything else."""
     d = info.data
     types: dict[str, int] = {}
     rtypes: dict[int, int] = {}
     variables: dict[str, tuple[int, int]] = {}
     constants: dict[str, int] = {}
-    wanted = _TYPE_TAGS | {DW_TAG_variable, DW_TAG_constant}
+    wanted = TYPE_TAGS | {DW_TAG_variable, DW_TAG_constant}
     skip = info.skip
     for u in info.units:
         abbrevs = u.abbrevs
@@ -762,7 +331,7 @@ def _build_index(info: _DebugInfo) -> _Index:
             if code < 0x80:
                 p += 1
             else:
-                code, p = _uleb(d, p)
+                code, p = uleb(d, p)
             if code == 0:
                 depth -= 1
                 continue
@@ -780,7 +349,7 @@ def _build_index(info: _DebugInfo) -> _Index:
     return _Index(types, rtypes, variables, constants)
 
 
-def _index_die(die: _Die, types: dict, rtypes: dict, variables: dict, constants: dict) -> None:
+def _index_die(die: Die, types: dict, rtypes: dict, variables: dict, constants: dict) -> None:
     a = die.attrs
     name = a.get(DW_AT_name)
     tag = die.tag
@@ -851,10 +420,31 @@ def _store_cached(key: str, index: _Index) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(tmp, "wb") as f:
             f.write(marshal.dumps((_CACHE_MAGIC, key, index.to_tuple())))
-        os.replace(tmp, path)
+        os.replace(tmp, path)  # atomic: a concurrent reader sees the old file or the new one
+        _prune(os.path.dirname(path), CACHE_KEEP)
     except Exception:  # read-only home, full disk: run without a cache
         try:
             os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _prune(directory: str, keep: int) -> None:
+    """Keep the ``keep`` most recently written indexes (every rebuilt binary makes one)."""
+    entries = []
+    for name in os.listdir(directory):
+        if name.endswith(".idx"):
+            full = os.path.join(directory, name)
+            try:
+                entries.append((os.stat(full).st_mtime_ns, full))
+            except OSError:
+                continue
+    if len(entries) <= keep:
+        return
+    entries.sort()
+    for _, full in entries[: len(entries) - keep]:
+        try:
+            os.unlink(full)
         except OSError:
             pass
 
@@ -866,11 +456,11 @@ class DwarfInfo:
     """Types, globals and constants of a Go binary, from its DWARF."""
 
     def __init__(self, binary: GoBinary | None, index: _Index,
-                 info_loader: Callable[[], _DebugInfo], types_base: int | None = None) -> None:
+                 info_loader: Callable[[], DebugInfo], types_base: int | None = None) -> None:
         self.binary = binary
         self._index = index
         self._info_loader = info_loader
-        self._info: _DebugInfo | None = None
+        self._info: DebugInfo | None = None
         self._types_by_off: dict[int, GoType] = {}
         self._building: set[int] = set()
         self._types_base = types_base
@@ -889,18 +479,18 @@ class DwarfInfo:
         key = _cache_key(binary) if use_cache else None
         index = _load_cached(key) if key else None
         source = "cache"
-        loaded: list[_DebugInfo] = []
+        loaded: list[DebugInfo] = []
 
-        def load_info() -> _DebugInfo:
+        def load_info() -> DebugInfo:
             if not loaded:
-                loaded.append(_read_debug_info(binary))
+                loaded.append(read_debug_info(binary))
             return loaded[0]
 
         if index is None:
             source = "built"
             try:
                 index = _build_index(load_info())
-            except _BAD_DWARF as e:
+            except BAD_DWARF as e:
                 raise CorruptError(f"{binary.path}: cannot read its DWARF: {e}") from None
             if key:
                 _store_cached(key, index)
@@ -912,11 +502,11 @@ class DwarfInfo:
     @classmethod
     def from_sections(cls, info: bytes, abbrev: bytes, types_base: int | None = None) -> DwarfInfo:
         """From raw (decompressed) sections, without a binary: for tests and tools."""
-        di = _DebugInfo(info, abbrev, lambda form, off: "")
+        di = DebugInfo(info, abbrev, lambda form, off: "")
         return cls(None, _build_index(di), lambda: di, types_base)
 
     @property
-    def _debug_info(self) -> _DebugInfo:
+    def _debug_info(self) -> DebugInfo:
         if self._info is None:
             self._info = self._info_loader()
         return self._info
@@ -967,10 +557,10 @@ class DwarfInfo:
 
     @property
     def types_base(self) -> int | None:
-        """Link-time address of ``moduledata.types`` (``runtime.types``): the base that
-        ``DW_AT_go_runtime_type`` offsets are relative to. The linker resolves those
-        offsets relative to the start of the section holding the type data (R_ADDROFF):
-        ``.go.type`` (Go 1.27+) or ``.rodata``; ``runtime.types`` sits at its start."""
+        """Link-time address of ``moduledata.types`` (the ``runtime.types`` symbol): the
+        base that ``DW_AT_go_runtime_type`` offsets are relative to (R_ADDROFF relocations
+        resolve to an offset from the start of the linker's type section, where
+        ``runtime.types`` sits)."""
         if self._types_base is None and self.binary is not None:
             self._types_base = _types_base(self.binary)
         return self._types_base
@@ -1003,7 +593,7 @@ class DwarfInfo:
             self._building.add(offset)
             try:
                 t = self._build(offset)
-            except _BAD_DWARF as e:
+            except BAD_DWARF as e:
                 raise CorruptError(f"bad DWARF type at {offset:#x}: {e!r}") from None
             finally:
                 self._building.discard(offset)
@@ -1017,7 +607,7 @@ class DwarfInfo:
     def _build(self, offset: int) -> GoType | None:
         info = self._debug_info
         die = info.die(offset)
-        if die.tag not in _TYPE_TAGS:
+        if die.tag not in TYPE_TAGS:
             return None
         name = die.name or ""
         target = die.attrs.get(DW_AT_type)
@@ -1083,9 +673,11 @@ class DwarfInfo:
         if kind == ARRAY:
             kwargs["elem"] = self._lazy(ua.get(DW_AT_type))
             kwargs["length"] = 0
-        # Register before parsing members so self-references (through pointers) resolve.
+        # Fields (and array elements) are values inside this one, so they are built now, and
+        # the type is registered only when complete: a type that contains itself by value
+        # (impossible in Go, possible in corrupt DWARF) hits the re-entry guard in type_at.
+        # Pointers, slices, maps and chans resolve lazily, so a type may point to itself.
         t = GoType(kind, name, size, **kwargs)
-        self._types_by_off[offset] = t
         if kind == ARRAY:
             t.length = _array_length(info, u, size, t)
         elif u.tag == DW_TAG_structure_type:
@@ -1095,17 +687,18 @@ class DwarfInfo:
                     continue
                 loc = m.attrs.get(DW_AT_data_member_location, 0)
                 if isinstance(loc, bytes):  # DWARF 2 style: DW_OP_plus_uconst N
-                    loc = _uleb(loc, 1)[0] if loc[:1] == b"\x23" else 0
+                    loc = uleb(loc, 1)[0] if loc[:1] == b"\x23" else 0
                 mt = m.attrs.get(DW_AT_type)
                 ftype = self.type_at(mt) if isinstance(mt, int) else None
                 if ftype is None:
                     ftype = GoType(UNSAFE_POINTER, "?", 0)
                 fields.append(Field(m.name or "", int(loc), ftype, bool(m.attrs.get(DW_AT_go_embedded_field))))
             t.fields = tuple(fields)
+        self._types_by_off[offset] = t
         return t
 
 
-def _kind_from_die(u: _Die, name: str) -> str:
+def _kind_from_die(u: Die, name: str) -> str:
     """The Go kind of a DIE without DW_AT_go_kind (types the linker synthesizes)."""
     tag = u.tag
     a = u.attrs
@@ -1138,7 +731,7 @@ def _kind_from_die(u: _Die, name: str) -> str:
     return STRUCT
 
 
-def _is_empty_interface(chain: list[_Die]) -> bool:
+def _is_empty_interface(chain: list[Die]) -> bool:
     for c in chain:
         n = c.name
         if n in ("runtime.eface", "interface {}", "any"):
@@ -1148,7 +741,7 @@ def _is_empty_interface(chain: list[_Die]) -> bool:
     return chain[0].name == "interface {}"
 
 
-def _array_length(info: _DebugInfo, u: _Die, size: int, t: GoType) -> int:
+def _array_length(info: DebugInfo, u: Die, size: int, t: GoType) -> int:
     for c in info.children(u):
         if c.tag == DW_TAG_subrange_type:
             n = c.attrs.get(DW_AT_count)
@@ -1163,32 +756,6 @@ def _array_length(info: _DebugInfo, u: _Die, size: int, t: GoType) -> int:
     return 0
 
 
-def _read_debug_info(binary: GoBinary) -> _DebugInfo:
-    """Decompressed .debug_info/.debug_abbrev through pyelftools (SHF_COMPRESSED)."""
-    elf = binary.elf
-    info_sec = elf.get_section_by_name(".debug_info")
-    abbrev_sec = elf.get_section_by_name(".debug_abbrev")
-    if info_sec is None or abbrev_sec is None:
-        raise UnsupportedError(f"{binary.path} has no DWARF (.debug_info/.debug_abbrev missing)")
-    info = info_sec.data()
-    abbrev = abbrev_sec.data()
-    strs: dict[int, Optional[bytes]] = {}
-
-    def string(form: int, off: int) -> str:
-        sec_name = ".debug_line_str" if form == DW_FORM_line_strp else ".debug_str"
-        if form not in strs:
-            s = elf.get_section_by_name(sec_name)
-            strs[form] = s.data() if s is not None else None
-        blob = strs[form]
-        if blob is None or off >= len(blob):
-            return ""
-        end = blob.find(b"\0", off)
-        return blob[off : end if end >= 0 else len(blob)].decode("utf-8", errors="replace")
-
-    try:
-        return _DebugInfo(bytes(info), bytes(abbrev), string)
-    except _BAD_DWARF as e:
-        raise CorruptError(f"{binary.path}: cannot read its DWARF: {e}") from None
 
 
 def _types_base(binary: GoBinary) -> int | None:

@@ -23,6 +23,7 @@ from godbg.errors import UnsupportedError
 from godbg.target import dwarf as dw
 from godbg.target.binary import GoBinary
 from godbg.target.dwarf import DwarfInfo
+from godbg.target.dwarfraw import DW_OP_addr
 from godbg.target.memory import Memory
 from godbg.values import ValueDecoder
 
@@ -274,7 +275,7 @@ def test_index_matches_a_pyelftools_walk(built: Built) -> None:
                 types.setdefault(name, die.offset)
             elif die.tag == "DW_TAG_variable" and "DW_AT_location" in a:
                 loc = a["DW_AT_location"].value
-                if isinstance(loc, list) and len(loc) == 9 and loc[0] == dw.DW_OP_addr:
+                if isinstance(loc, list) and len(loc) == 9 and loc[0] == DW_OP_addr:
                     variables.setdefault(name, int.from_bytes(bytes(loc[1:]), "little"))
             elif die.tag == "DW_TAG_constant":
                 constants.setdefault(name, a["DW_AT_const_value"].value)
@@ -299,6 +300,15 @@ def test_index_cache(built: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPat
         files[0].write_bytes(junk)
         again = DwarfInfo.from_binary(GoBinary(str(built.path)))
         assert again.index_source == "built" and again._index == cold._index
+    # The cache keeps the newest few indexes only.
+    for i in range(5):
+        (tmp_path / "dwarf" / f"old{i}.idx").write_bytes(b"x")
+        os.utime(tmp_path / "dwarf" / f"old{i}.idx", ns=(i, i))
+    monkeypatch.setattr(dw, "CACHE_KEEP", 3)
+    files[0].unlink()
+    DwarfInfo.from_binary(GoBinary(str(built.path)))
+    left = sorted(p.name for p in (tmp_path / "dwarf").iterdir())
+    assert len(left) == 3 and "old0.idx" not in left and "old4.idx" in left
     # So is a cache directory that cannot be made.
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

@@ -19,19 +19,19 @@ BOUNDS_CASES = [
     ((7, 4, True, 1), "runtime error: slice bounds out of range [:7] with length 4"),
     ((9, 8, True, 2), "runtime error: slice bounds out of range [:9] with capacity 8"),
     ((3, 2, True, 3), "runtime error: slice bounds out of range [3:2]"),
-    ((2**64 - 1 - 2**63 * 2 + 2**64 - 1, 1, False, 3), None),
     ((4, 2, True, 8), "runtime error: cannot convert slice with length 2 to array or pointer to array with length 4"),
 ]
 
 
-@pytest.mark.parametrize("args,want", [c for c in BOUNDS_CASES if c[1]])
+@pytest.mark.parametrize("args,want", BOUNDS_CASES)
 def test_bounds_error_text(args, want):
     assert bounds_error_text(*args) == want
 
 
 def test_bounds_error_unsigned_x_prints_as_unsigned():
     # x is stored as an int64; unsigned indexes above 2^63 come back negative.
-    assert bounds_error_text(-1, 3, False, 0) == "runtime error: index out of range [18446744073709551615] with length 3"
+    want = "runtime error: index out of range [18446744073709551615] with length 3"
+    assert bounds_error_text(-1, 3, False, 0) == want
 
 
 def test_bounds_error_bad_code():

@@ -1,0 +1,3 @@
+module example.com/godbg/testdata/headroom
+
+go 1.22
