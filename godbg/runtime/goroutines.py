@@ -69,10 +69,15 @@ class GoroutineRecord:
         """(function, file, line, …) of the goroutine's innermost own frame and of its
         innermost user frame, without building every logical frame."""
         u = self._u
-        innermost = user = None
-        for pf in self.stack.frames:
-            if innermost is None:
-                innermost = u.logical_info(pf)[0]
+        frames = self.stack.frames
+        if not frames:
+            return None, None
+        innermost = u.logical_info(frames[0])[0]
+        if self.stack.stop == "until":  # the walk stopped at the first user frame
+            user = next(info for info in u.logical_info(frames[-1]) if is_user_function(info[0]))
+            return innermost, user
+        user = None
+        for pf in frames:
             if _holds_user(u, pf):
                 user = next(info for info in u.logical_info(pf) if is_user_function(info[0]))
                 break

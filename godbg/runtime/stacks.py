@@ -395,7 +395,7 @@ def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
             break
         lo, hi = bounds["gsignal"]
         walk = u.walk(Start(regs.pc, regs.sp, regs.lr, regs.fp, trap=True, source="thread"),
-                      StackWindow(target, regs.sp, hi).word, lo=lo, hi=hi)
+                      StackWindow(target, regs.sp, hi), lo=lo, hi=hi)
         view.segments.append(Segment("gsignal", walk))
         view.in_signal = True
         last = walk.frames[-1] if walk.frames else None
@@ -464,7 +464,7 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
             switch_ids = {u.ids.get("systemstack"), u.ids.get("morestack")}
             r = view.regs
             walk = u.walk(Start(r.pc, r.sp, r.lr, r.fp, trap=True, source="thread"),
-                          StackWindow(target, r.sp, g0_hi).word, lo=g0_lo, hi=g0_hi,
+                          StackWindow(target, r.sp, g0_hi), lo=g0_lo, hi=g0_hi,
                           until=lambda f: f.func.func_id in switch_ids)
             system.extend(("g0", pf) for pf in walk.frames)
     elif g.base_status == G_RUNNING and g.addr and m is not None and thread is None:
@@ -492,7 +492,7 @@ def goroutine_stack(target: Target, g: G, *, until=None, max_frames: int | None 
     kwargs: dict[str, Any] = {"lo": lo, "hi": hi, "until": until}
     if max_frames is not None:
         kwargs["max_frames"] = max_frames
-    walk = u.walk(start, window.word, **kwargs)
+    walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
     if until is None:
         target.cache[key] = result  # type: ignore[index]
@@ -525,7 +525,7 @@ def m_system_frames(target: Target, m: M) -> tuple[list[tuple[str, PhysFrame]], 
         return out, None, "no-state"
     switch_ids = {u.ids.get("systemstack"), u.ids.get("morestack")}
     walk = u.walk(Start(regs.pc, regs.sp, regs.lr, regs.fp, trap=trap, source="thread" if trap else "sched"),
-                  StackWindow(target, regs.sp, g0_hi or regs.sp + UNKNOWN_STACK_SPAN).word,
+                  StackWindow(target, regs.sp, g0_hi or regs.sp + UNKNOWN_STACK_SPAN),
                   lo=g0_lo or 0, hi=g0_hi or 1 << 64, until=lambda f: f.func.func_id in switch_ids)
     out.extend(("g0", pf) for pf in walk.frames)
     return out, regs.sp, walk.stop

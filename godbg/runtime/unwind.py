@@ -229,19 +229,32 @@ class Unwinder:
 
     # --- a whole stack --------------------------------------------------------------------
 
-    def walk(self, start: Start, read: WordReader, *, lo: int = 0, hi: int = 1 << 64,
+    def walk(self, start: Start, read: WordReader | StackWindow, *, lo: int = 0, hi: int = 1 << 64,
              max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None) -> Walk:
-        """Physical frames from ``start`` outwards, staying within [lo, hi]. ``until``
-        ends the walk early once it returns True for a frame (that frame included)."""
+        """Physical frames from ``start`` outwards (Go's unwinder.next loop), staying within
+        [lo, hi]. ``until`` ends the walk early once it returns True for a frame (that frame
+        included). ``read`` reads a stack word; a StackWindow is read inline, for speed."""
         frames: list[PhysFrame] = []
+        if isinstance(read, StackWindow):
+            word = read.word
+            data, wlo = read.data, read.lo
+        else:
+            word, data, wlo = read, b"", 0
+        wlast = len(data) - PTR_SIZE
+        unpack = _U64.unpack_from
+        pcinfo = self._pcinfo
+        uses_lr = self.uses_lr
+        ret_adj = 0 if uses_lr else PTR_SIZE
+        injected_ids = self.injected_ids
         pc, sp, lr, trap = start.pc, start.sp, start.lr, start.trap
+        syscall = start.syscall
         try:
             if pc == 0:
                 # A nil function call: start in the caller (initAt).
-                if self.uses_lr:
-                    pc, lr = read(sp), 0
+                if uses_lr:
+                    pc, lr = word(sp), 0
                 else:
-                    pc = read(sp)
+                    pc = word(sp)
                     sp += PTR_SIZE
             innermost = True
             while True:
@@ -249,30 +262,40 @@ class Unwinder:
                     return Walk(frames, "limit")
                 if not lo <= sp <= hi:
                     return Walk(frames, "bounds")
-                frame, reason = self.resolve(pc, sp, lr, read, innermost=innermost, trap=trap,
-                                             syscall=start.syscall and innermost)
-                if frame is None:
-                    return Walk(frames, reason)
+                # resolveInternal
+                info = pcinfo.get((pc, innermost and syscall)) or self._pc_info(pc, innermost and syscall)
+                if info.__class__ is str:
+                    return Walk(frames, info)  # type: ignore[arg-type]
+                f, delta, ends = info  # type: ignore[misc]
+                fp = sp + delta + ret_adj
+                if ends:
+                    frames.append(PhysFrame(pc, sp, fp, 0, f, trap))
+                    return Walk(frames, _END_REASONS[ends])
+                if uses_lr:
+                    if (innermost and sp < fp) or lr == 0:
+                        lr = word(sp)
+                else:
+                    off = fp - PTR_SIZE - wlo
+                    lr = unpack(data, off)[0] if 0 <= off <= wlast else word(fp - PTR_SIZE)
+                frame = PhysFrame(pc, sp, fp, lr, f, trap)
                 frames.append(frame)
-                if reason:
-                    return Walk(frames, reason)
                 if until is not None and until(frame):
                     return Walk(frames, "until")
                 # next()
-                if frame.lr == 0:
+                if lr == 0:
                     return Walk(frames, "top")
-                caller = self.find_func(frame.lr)
+                caller = self.find_func(lr)
                 if caller is None:
                     return Walk(frames, "bad-return-pc")
-                if frame.pc == frame.lr and frame.sp == frame.fp:
+                if pc == lr and sp == fp:
                     return Walk(frames, "stuck")
-                if frame.fp <= frame.sp and not (self.uses_lr and frame.fp == frame.sp):
+                if fp < sp or (fp == sp and not uses_lr):
                     return Walk(frames, "bounds")
-                injected = frame.func.func_id in self.injected_ids
-                pc, sp, lr, trap = frame.lr, frame.fp, 0, injected
-                if self.uses_lr and injected:
+                injected = f.func_id in injected_ids
+                pc, sp, lr, trap = lr, fp, 0, injected
+                if uses_lr and injected:
                     # sighandler saved LR on the stack before faking the call.
-                    x = read(sp)
+                    x = word(sp)
                     sp += -(-self.min_frame // STACK_ALIGN) * STACK_ALIGN
                     if self.tab.pcsp(caller, pc) == 0:
                         lr = x

@@ -55,7 +55,6 @@ from godbg.target.dwarfraw import (
     DW_AT_go_kind,
     DW_AT_go_runtime_type,
     DW_AT_location,
-    DW_AT_name,
     DW_AT_type,
     DW_AT_upper_bound,
     DW_ATE_boolean,
@@ -351,7 +350,7 @@ def _build_index(info: DebugInfo) -> _Index:
 
 def _index_die(die: Die, types: dict, rtypes: dict, variables: dict, constants: dict) -> None:
     a = die.attrs
-    name = a.get(DW_AT_name)
+    name = die.name
     tag = die.tag
     if tag == DW_TAG_variable:
         if name is None:
@@ -502,8 +501,12 @@ class DwarfInfo:
     @classmethod
     def from_sections(cls, info: bytes, abbrev: bytes, types_base: int | None = None) -> DwarfInfo:
         """From raw (decompressed) sections, without a binary: for tests and tools."""
-        di = DebugInfo(info, abbrev, lambda form, off: "")
-        return cls(None, _build_index(di), lambda: di, types_base)
+        try:
+            di = DebugInfo(info, abbrev, lambda form, off: "")
+            index = _build_index(di)
+        except BAD_DWARF as e:
+            raise CorruptError(f"cannot read this DWARF: {e!r}") from None
+        return cls(None, index, lambda: di, types_base)
 
     @property
     def _debug_info(self) -> DebugInfo:
@@ -630,14 +633,14 @@ class DwarfInfo:
         go_kind = 0
         kind_die = u
         for c in chain:
-            k = c.attrs.get(DW_AT_go_kind, 0)
+            k = _int_attr(c, DW_AT_go_kind)
             if k:
                 go_kind = k
                 kind_die = c
                 break
         rt = 0
         for c in chain:
-            rt = c.attrs.get(DW_AT_go_runtime_type, 0) or 0
+            rt = _int_attr(c, DW_AT_go_runtime_type)
             if rt:
                 break
         kind = GO_KINDS[go_kind & _KIND_MASK] if 0 < (go_kind & _KIND_MASK) < len(GO_KINDS) else None
@@ -696,6 +699,11 @@ class DwarfInfo:
             t.fields = tuple(fields)
         self._types_by_off[offset] = t
         return t
+
+
+def _int_attr(die: Die, at: int) -> int:
+    v = die.attrs.get(at, 0)
+    return v if isinstance(v, int) and not isinstance(v, bool) else 0
 
 
 def _kind_from_die(u: Die, name: str) -> str:

@@ -229,7 +229,8 @@ class Die:
 
     @property
     def name(self) -> str | None:
-        return self.attrs.get(DW_AT_name)
+        n = self.attrs.get(DW_AT_name)
+        return n if isinstance(n, str) else None
 
 
 def skip_plan(forms: list[int], addr_size: int, offset_size: int, version: int) -> tuple[int, ...]:
@@ -490,7 +491,7 @@ class DebugInfo:
 
 
 # What reading malformed DWARF bytes raises (turned into CorruptError at the edges).
-BAD_DWARF = (IndexError, KeyError, ValueError, struct.error, RecursionError)
+BAD_DWARF = (IndexError, KeyError, ValueError, TypeError, struct.error, RecursionError)
 
 
 def read_debug_info(binary: GoBinary) -> DebugInfo:

@@ -237,7 +237,7 @@ class ValueDecoder:
     def _elements(self, elem: GoType) -> Callable[[Any, int, int, int], list]:
         """A function decoding ``k`` consecutive ``elem`` values from ``buf`` at ``off``."""
         code = _NUMBER_CODES.get(elem.kind)
-        if code is not None and code != "f":
+        if code is not None and code not in "fd":  # floats need their NaN/Inf/float32 care
             return lambda buf, off, k, depth: list(struct.unpack_from(f"<{k}{code}", buf, off))
         if elem.kind == dw.BOOL:
             return lambda buf, off, k, depth: [b != 0 for b in bytes(buf[off : off + k])]

@@ -223,6 +223,23 @@ def test_exec_eof_leaves_nothing(build: matrix.Build, tmp_path: Path) -> None:
     assert _wait_no_leftovers(before, binary) == []
 
 
+@pytest.mark.builds(lambda b: b.go == matrix.GO_VERSIONS[-1] and not b.goexperiment)
+@pytest.mark.parametrize("signo", [signal.SIGTERM, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
+def test_exec_killed_leaves_nothing(build: matrix.Build, tmp_path: Path, signo: signal.Signals) -> None:
+    """godbg killed at its prompt, even by SIGKILL: dlv stops and ends the program."""
+    binary = matrix.build_program(PROGRAM, build)
+    before = _processes()
+    child = _spawn(["dlv", "exec", str(binary)], tmp_path, _live_env(tmp_path))
+    try:
+        _run(child, "break main.readyForCore")
+        _run(child, "continue", r"main\.readyForCore")
+        os.kill(child.pid, signo)
+        child.expect(pexpect_eof())
+    finally:
+        child.close(force=True)
+    assert _wait_no_leftovers(before, binary) == []
+
+
 SLEEPER = """package main
 
 import (

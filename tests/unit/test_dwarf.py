@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from godbg.errors import UnsupportedError
+from godbg.errors import CorruptError, GodbgError, UnsupportedError
 from godbg.target import dwarf as dw
+from godbg.target import dwarfraw as raw
 from godbg.target.binary import GoBinary
 from godbg.target.dwarf import DwarfInfo
-from godbg.target.dwarfraw import DW_OP_addr
 from godbg.target.memory import Memory
 from godbg.values import ValueDecoder
 
@@ -152,15 +154,16 @@ def test_values_decoded_from_the_file(built: Built) -> None:
     dec = ValueDecoder(Memory(BinaryMemory(built.binary)), d)
 
     def value(path: str) -> Any:
-        parts = path.split(".")
-        var = d.variable(".".join(parts[:2]))
+        """"main.gT.In.B": the global's value, then fields; a global that is a pointer is
+        followed first."""
+        pkg, name, *fields = path.split(".")
+        var = d.variable(f"{pkg}.{name}")
         assert var is not None and var.type is not None
         v = dec.decode(var.type, var.address)
-        for p in parts[2:]:
-            if isinstance(v, str) and v.startswith("0x"):  # follow a pointer
-                var_t = var.type.elem
-                v = dec.decode(var_t, int(v, 16))
-            v = v[p] if p in v else None
+        if fields and var.type.kind == dw.POINTER:
+            v = dec.decode(var.type.elem, int(v, 16))
+        for f in fields:
+            v = v[f]
         return v
 
     truth = built.truth["values"]
@@ -275,7 +278,7 @@ def test_index_matches_a_pyelftools_walk(built: Built) -> None:
                 types.setdefault(name, die.offset)
             elif die.tag == "DW_TAG_variable" and "DW_AT_location" in a:
                 loc = a["DW_AT_location"].value
-                if isinstance(loc, list) and len(loc) == 9 and loc[0] == DW_OP_addr:
+                if isinstance(loc, list) and len(loc) == 9 and loc[0] == raw.DW_OP_addr:
                     variables.setdefault(name, int.from_bytes(bytes(loc[1:]), "little"))
             elif die.tag == "DW_TAG_constant":
                 constants.setdefault(name, a["DW_AT_const_value"].value)
@@ -334,3 +337,107 @@ def test_from_sections_without_a_binary(built: Built) -> None:
     abbrev = elf.get_section_by_name(".debug_abbrev").data()
     d = DwarfInfo.from_sections(info, abbrev)
     assert d.struct("main.Inner").offset_of("B") == built.truth["layouts"]["main.Inner"]["offsets"]["B"]
+
+
+# --- hand-made DWARF: the reader without a Go toolchain ----------------------------------------
+
+# Abbreviation codes of the tiny DWARF 4 unit below.
+_CU, _STRUCT, _MEMBER, _BASE, _VAR, _CONST, _PTR = range(1, 8)
+
+
+def _uleb_bytes(v: int) -> bytes:
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        out.append(b | (0x80 if v else 0))
+        if not v:
+            return bytes(out)
+
+
+def _abbrevs() -> bytes:
+    def ab(code: int, tag: int, children: bool, *attrs: tuple[int, int]) -> bytes:
+        body = b"".join(_uleb_bytes(a) + _uleb_bytes(f) for a, f in attrs)
+        return _uleb_bytes(code) + _uleb_bytes(tag) + bytes([children]) + body + b"\0\0"
+
+    name = (raw.DW_AT_name, raw.DW_FORM_string)
+    typ = (raw.DW_AT_type, raw.DW_FORM_ref_addr)
+    return (ab(_CU, 0x11, True, name)
+            + ab(_STRUCT, raw.DW_TAG_structure_type, True, name, (raw.DW_AT_byte_size, raw.DW_FORM_udata),
+                 (raw.DW_AT_go_kind, raw.DW_FORM_data1))
+            + ab(_MEMBER, raw.DW_TAG_member, False, name, (raw.DW_AT_data_member_location, raw.DW_FORM_udata), typ)
+            + ab(_BASE, raw.DW_TAG_base_type, False, name, (raw.DW_AT_encoding, raw.DW_FORM_data1),
+                 (raw.DW_AT_byte_size, raw.DW_FORM_data1), (raw.DW_AT_go_kind, raw.DW_FORM_data1),
+                 (raw.DW_AT_go_runtime_type, raw.DW_FORM_addr))
+            + ab(_VAR, raw.DW_TAG_variable, False, name, (raw.DW_AT_location, raw.DW_FORM_exprloc), typ)
+            + ab(_CONST, raw.DW_TAG_constant, False, name, typ, (raw.DW_AT_const_value, raw.DW_FORM_sdata))
+            + ab(_PTR, raw.DW_TAG_pointer_type, False, name, typ)
+            + b"\0")
+
+
+def _unit(self_contained: bool = False) -> bytes:
+    """One DWARF 4 unit: int, struct main.P {X int; Next *main.P}, a global and a constant."""
+    header = 11
+    dies = bytearray()
+
+    def die(code: int, *parts: bytes) -> int:
+        off = header + len(dies)
+        dies.extend(_uleb_bytes(code) + b"".join(parts))
+        return off
+
+    def s(text: str) -> bytes:
+        return text.encode() + b"\0"
+
+    die(_CU, s("main"))
+    int_off = die(_BASE, s("int"), bytes([raw.DW_ATE_signed, 8, 2]), struct.pack("<Q", 0x40))
+    ptr_off = header + len(dies)
+    p_off = ptr_off + 1 + len(s("*main.P")) + 4  # the struct comes right after the pointer
+    die(_PTR, s("*main.P"), struct.pack("<I", p_off))
+    assert die(_STRUCT, s("main.P"), _uleb_bytes(16), bytes([25])) == p_off
+    die(_MEMBER, s("X"), _uleb_bytes(0), struct.pack("<I", int_off))
+    die(_MEMBER, s("Next"), _uleb_bytes(8), struct.pack("<I", p_off if self_contained else ptr_off))
+    dies.append(0)
+    die(_VAR, s("main.gp"), _uleb_bytes(9) + bytes([raw.DW_OP_addr]) + struct.pack("<Q", 0x5000),
+        struct.pack("<I", p_off))
+    die(_CONST, s("main.K"), struct.pack("<I", int_off), b"\x7f")  # sleb -1
+    dies.append(0)
+    body = struct.pack("<HIB", 4, 0, 8) + bytes(dies)
+    return struct.pack("<I", len(body)) + body
+
+
+def test_hand_made_dwarf() -> None:
+    d = DwarfInfo.from_sections(_unit(), _abbrevs(), types_base=0x1000)
+    p = d.struct("main.P")
+    assert [(f.name, f.offset, f.type.name) for f in p.fields] == [("X", 0, "int"), ("Next", 8, "*main.P")]
+    assert p.field("Next").type.elem is p
+    assert d.type_by_name("int").kind == dw.INT and d.type_by_name("int").runtime_type == 0x40
+    assert d.type_by_runtime_type(0x1040) is d.type_by_name("int")
+    v = d.variable("main.gp")
+    assert v.address == 0x5000 and v.type.name == "main.P"
+    assert d.constant("main.K") == -1
+
+
+def test_a_struct_that_contains_itself_is_corrupt_not_a_hang() -> None:
+    d = DwarfInfo.from_sections(_unit(self_contained=True), _abbrevs())
+    with pytest.raises(CorruptError):
+        d.struct("main.P")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(min_value=0, max_value=400), st.binary(min_size=1, max_size=8))
+def test_damaged_dwarf_raises_godbg_errors(at: int, junk: bytes) -> None:
+    info = bytearray(_unit())
+    at = at % len(info)
+    info[at : at + len(junk)] = junk
+    try:
+        d = DwarfInfo.from_sections(bytes(info), _abbrevs())
+        for name in list(d.type_names()):
+            t = d.type_at(d._index.types[name])
+            if t is not None and t.fields:
+                for f in t.fields:
+                    _ = f.type.elem
+        for name in list(d.variable_names()):
+            v = d.variable(name)
+            _ = v.type if v is not None else None
+    except GodbgError:
+        pass

@@ -202,6 +202,9 @@ def test_arrays_are_bounded() -> None:
     assert dec(mem).decode(bools, at(mem, b"\x01\x00\x02")) == [True, False, True]
     floats = array_t(F32, 2)
     assert dec(mem).decode(floats, at(mem, struct.pack("<2f", 1.1, 2))) == [1.1, 2.0]
+    doubles = slice_t(F64)
+    got = dec(mem).decode(doubles, at(mem, go_slice(mem, struct.pack("<2d", math.nan, 0.5), 2)))
+    assert got == ["NaN", 0.5] and json.dumps(got, allow_nan=False)
 
 
 def test_big_array_reads_only_what_it_shows() -> None:

@@ -154,7 +154,7 @@ class DelveServer:
             self.proc = subprocess.Popen(
                 [self.dlv, *HEADLESS_FLAGS, kind, *args],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                start_new_session=True, cwd=cwd, env=env,
+                start_new_session=True, cwd=cwd, env=env, preexec_fn=die_with_parent,
             )
         except OSError as e:
             raise TargetError(f"cannot run {self.dlv}: {e.strerror}") from None
@@ -337,6 +337,25 @@ class DelveServer:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """In a child before exec: SIGTERM when godbg dies, even by SIGKILL. A headless dlv
+    takes SIGTERM as "stop": it kills a program it started and detaches from one it
+    attached to. Without this a killed godbg would leave a multiclient dlv behind."""
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: atexit and the signal handlers still stop dlv
+    if os.getppid() != parent:  # godbg died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _with_timeout(fn: Callable[[], object], seconds: float) -> None:

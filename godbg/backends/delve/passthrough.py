@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from typing import BinaryIO
 
-from godbg.backends.delve.client import TELEMETRY_CHILD, TELEMETRY_CHILD_NONE
+from godbg.backends.delve.client import TELEMETRY_CHILD, TELEMETRY_CHILD_NONE, die_with_parent
 from godbg.errors import TargetError
 
 # Brackets delve never prints around a marker no command prints (delve's line editor
@@ -48,6 +48,7 @@ class DelveTerminal:
             self.proc = subprocess.Popen(
                 [dlv, "connect", address], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT, start_new_session=True, env=env,
+                preexec_fn=die_with_parent,
             )
         except OSError as e:
             raise TargetError(f"cannot run {dlv} connect: {e.strerror}") from None

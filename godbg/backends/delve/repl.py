@@ -11,7 +11,7 @@ import threading
 import traceback
 from types import ModuleType
 
-from godbg.backends.delve.client import DelveServer
+from godbg.backends.delve.client import DelveError, DelveServer
 from godbg.backends.delve.passthrough import DelveTerminal, to_stdout
 from godbg.commands import registry
 from godbg.commands.execute import execute
@@ -115,7 +115,10 @@ class Repl:
         self.to_delve(line)
 
     def godbg(self, argv: list[str]) -> None:
-        state = self.server.state(nonblocking=True)
+        try:
+            state = self.server.state(nonblocking=True)
+        except DelveError as e:  # delve answers State of an exited program with an error
+            raise TargetError(f"{e}: `restart` runs it again") from None
         if state.get("Running"):
             raise TargetError("the program is running: Ctrl-C or a breakpoint first")
         if state.get("exited"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from typing import Callable, TypeVar
 
 import gdb  # type: ignore[import-not-found]
 
@@ -15,6 +16,8 @@ from godbg.commands.base import make_parser
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError
 from godbg.render.theme import Theme
+
+T = TypeVar("T")
 
 
 def gdb_theme() -> Theme:
@@ -26,11 +29,11 @@ def gdb_theme() -> Theme:
         return Theme(False)
 
 
-def run_command(argv: list[str]) -> int:
-    """Run a godbg command line in gdb; sets $godbg_status to the exit status."""
+def run_guarded(fn: Callable[[], T]) -> T:
+    """Run ``fn``; a godbg error (or a godbg bug) becomes one gdb error line, never a
+    Python traceback or a crashed gdb. Sets $godbg_status to 2 on error."""
     try:
-        target = SESSION.target()
-        printed = execute(target, argv, gdb_theme(), prog_prefix="go")
+        return fn()
     except GodbgError as e:
         if os.environ.get("GODBG_DEBUG") == "1":
             traceback.print_exc()
@@ -44,6 +47,11 @@ def run_command(argv: list[str]) -> int:
         gdb.set_convenience_variable("godbg_status", 2)
         raise gdb.GdbError(f"godbg: internal error: {type(e).__name__}: {e} "
                            "(GODBG_DEBUG=1 shows the traceback)") from None
+
+
+def run_command(argv: list[str]) -> int:
+    """Run a godbg command line in gdb; sets $godbg_status to the exit status."""
+    printed = run_guarded(lambda: execute(SESSION.target(), argv, gdb_theme(), prog_prefix="go"))
     if printed.stdout:
         gdb.write(printed.stdout)
     if printed.stderr:

@@ -1,0 +1,62 @@
+"""gdb's own `bt`, `frame N` and `info args` on any goroutine after `go goroutine N`, on
+core files (where runtime-gdb.py's `goroutine N bt` fails because it writes $pc/$sp):
+compared frame by frame with Go's own crash traceback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.integration import matrix
+from tests.integration.gdbrun import gdb_batch
+
+pytestmark = pytest.mark.gdb
+
+# "#3  0x0000000000417212 in runtime.chanrecv1 (c=…) at /…/chan.go:509"
+BT_LINE = re.compile(r"^#(\d+)\s+(?:0x([0-9a-f]+) in )?(\S+) \(.*\) at (\S+):(\d+)$")
+
+
+def parse_bt(text: str) -> list[tuple[int, int | None, str, str, int]]:
+    out = []
+    for line in text.splitlines():
+        m = BT_LINE.match(line.strip())
+        if m:
+            out.append((int(m.group(1)), int(m.group(2), 16) if m.group(2) else None, m.group(3),
+                        m.group(4), int(m.group(5))))
+    return out
+
+
+@pytest.mark.parametrize("program", ["headroom"])
+def test_gdb_bt_of_parked_goroutines(build, core_kind, program):
+    fx = matrix.crash(program, build, core_kind=core_kind)
+    goids = [r["goid"] for r in fx.truth["goroutines"]]
+    cmds = []
+    for goid in goids:
+        cmds += [f"go goroutine {goid}", "bt 12", "go goroutine none"]
+    res = gdb_batch(cmds, str(fx.binary), str(fx.core))
+    for i, goid in enumerate(goids):
+        assert f"goroutine {goid} selected" in res.outputs[3 * i], res.stderr[-2000:]
+        frames = parse_bt(res.outputs[3 * i + 1])
+        assert frames, res.outputs[3 * i + 1] + res.stderr[-2000:]
+        go_frames = fx.traceback.goroutine(goid).frames
+        physical = [f for f in go_frames if f.pc is not None]
+        ours = [f for f in frames if f[0] >= 1]
+        # gdb shows inlined calls as frames too (without a pc): compare the physical ones
+        ours_phys = [f for f in ours if f[1] is not None]
+        n = min(len(ours_phys), len(physical), 10)
+        assert n >= 3
+        for (_lvl, pc, func, file, line), want in zip(ours_phys[:n], physical[:n]):
+            assert (func, pc) == (want.function.split("(")[0], want.pc)
+
+
+@pytest.mark.core_kinds("kernel")
+def test_frame_and_args_on_goroutine(build, core_kind):
+    fx = matrix.crash("headroom", build, core_kind=core_kind)
+    rec = next(r for r in fx.truth["goroutines"] if r["recurse_frames"] == 11)
+    res = gdb_batch([f"go goroutine {rec['goid']}", "bt", "go goroutine none", "bt 1"],
+                    str(fx.binary), str(fx.core))
+    frames = parse_bt(res.outputs[1])
+    assert sum(1 for f in frames if f[2] == "main.recurse") == rec["recurse_frames"]
+    # back to the thread's own frames
+    assert parse_bt(res.outputs[3])[0][2] != "runtime.gopark"
