@@ -47,7 +47,7 @@ def test_gdb_bt_of_parked_goroutines(build, core_kind, program):
         n = min(len(ours_phys), len(physical), 10)
         assert n >= 3
         for (_lvl, pc, func, file, line), want in zip(ours_phys[:n], physical[:n]):
-            assert (func, pc) == (want.function.split("(")[0], want.pc)
+            assert (func, pc, file, line) == (want.function.split("(")[0], want.pc, want.file, want.line)
 
 
 @pytest.mark.core_kinds("kernel")
