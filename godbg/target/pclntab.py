@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 import struct
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from godbg.errors import CorruptError, FaultError, UnsupportedError
 
@@ -143,7 +143,11 @@ class InlinedFrame:
 class Pclntab:
     """A reader over one module's pclntab. Construct with ``from_binary``."""
 
-    def __init__(self, data: bytes, *, text: int, gofunc: int | None, binary: GoBinary | None = None) -> None:
+    def __init__(self, data: bytes, *, text: int, gofunc: int | None,
+                 read_static: Callable[[int, int], bytes] | None = None) -> None:
+        """``data``: the table from its pcHeader on; ``text``: moduledata.text;
+        ``gofunc``: moduledata.gofunc (funcdata base); ``read_static(addr, n)``: bytes of
+        the binary's read-only data (where funcdata lives), raising FaultError."""
         if len(data) < _HEADER.size:
             raise CorruptError("the pclntab is too short for its header")
         (magic, _p1, _p2, min_lc, ptr_size, nfunc, nfiles, _text_start, funcname_off, cu_off, filetab_off,
@@ -167,7 +171,7 @@ class Pclntab:
         self.nfiles = nfiles
         self.text = text
         self.gofunc = gofunc
-        self.binary = binary
+        self.read_static = read_static
         self._funcnametab = funcname_off
         self._cutab = cu_off
         self._filetab = filetab_off
@@ -214,7 +218,7 @@ class Pclntab:
         if gofunc is None:
             sym = binary.symbol("go:func.*")
             gofunc = sym.addr if sym is not None else None
-        return cls(data, text=text, gofunc=gofunc, binary=binary)
+        return cls(data, text=text, gofunc=gofunc, read_static=binary.read_vaddr)
 
     # --- functions ---------------------------------------------------------------------
 
@@ -420,16 +424,15 @@ class Pclntab:
             return self._inl_trees[f.index]
         tree = None
         addr = self.funcdata(f, FUNCDATA_INL_TREE)
-        if addr is not None and self.binary is not None:
+        if addr is not None and self.read_static is not None:
             # The tree's length is not recorded: its largest index appears in the
             # PCDATA_InlTreeIndex table, so read exactly that many entries.
             n = 0
             if PCDATA_INL_TREE_INDEX < len(f.pcdata) and f.pcdata[PCDATA_INL_TREE_INDEX]:
                 _pcs, vals = self._table(f, f.pcdata[PCDATA_INL_TREE_INDEX])
                 n = max(vals, default=-1) + 1
-            parent_max = n
             try:
-                tree = self.binary.read_vaddr(addr, _INLINED_CALL.size * parent_max) if n > 0 else None
+                tree = self.read_static(addr, _INLINED_CALL.size * n) if n > 0 else None
             except FaultError:
                 tree = None
         self._inl_trees[f.index] = tree

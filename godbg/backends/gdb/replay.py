@@ -65,6 +65,10 @@ class Replay:
         # (morestack restarts it): the state at the last event tells a repeat.
         self.last_state: tuple[Any, ...] | None = None
         self.done = False
+        # Where the program stood when the replay began: Go's async preemption can move
+        # that goroutine to another thread before it leaves the instruction, and the
+        # user's breakpoint there then fires again. That is not a new stop.
+        self.start: tuple[int, int | None] | None = None
 
     # --- breakpoints -------------------------------------------------------------------
 
@@ -129,13 +133,20 @@ class Replay:
             self.done = True
 
     def note(self, text: str) -> None:
-        if not self.json:
+        # With --json stdout carries events only: notes go to stderr.
+        if self.json:
+            gdb.write(f"godbg: {text}\n", gdb.STDERR)
+        else:
             gdb.write(f"-- {text}\n")
 
     # --- the loop ----------------------------------------------------------------------------
 
     def run(self) -> None:
         target = SESSION.target()
+        th = gdb.selected_thread()
+        if th is not None:
+            tid = th.ptid[1] or th.ptid[0]
+            self.start = (gdb.newest_frame().pc(), panics.goroutine_of_thread(target, tid))
         self.install(target)
         for _ in range(self.max_events * 4 + 16):
             if self.done:
@@ -166,6 +177,8 @@ class Replay:
         entry = self.breakpoints.get(stop.pc)
         if entry is None:
             if stop.signal in QUIET_SIGNALS:
+                return
+            if self.start is not None and (stop.pc, panics.goroutine_of_thread(target, stop.tid)) == self.start:
                 return
             if stop.signal in FATAL_SIGNALS and stop.signal != "SIGTRAP":
                 self.emit("exit", None, stop.signal)
