@@ -274,7 +274,10 @@ class Pclntab:
         if self._by_name is None:
             by_name: dict[str, int] = {}
             for i in range(self.nfunc):
-                name_off = struct.unpack_from("<i", self.data, self._pcln + self._func_offs[i] + 4)[0]
+                pos = self._pcln + self._func_offs[i] + 4
+                if pos + 4 > len(self.data):
+                    raise CorruptError(f"pclntab function record {i} lies outside the table")
+                name_off = struct.unpack_from("<i", self.data, pos)[0]
                 by_name.setdefault(self._name(name_off), i)
             self._by_name = by_name
         i = self._by_name.get(name)
@@ -444,17 +447,18 @@ class Pclntab:
         of each are where that frame is executing, as Go's inlineUnwinder.fileLine gives."""
         out: list[InlinedFrame] = []
         tree = self._inline_tree(f)
-        seen = 0
+        seen: set[int] = set()
         while True:
             file, line = self.pcline(f, pc)
             index = self.pcdata(f, PCDATA_INL_TREE_INDEX, pc) if tree is not None else -1
-            if index < 0 or tree is None or (index + 1) * _INLINED_CALL.size > len(tree) or seen > 1000:
+            if index < 0 or tree is None or (index + 1) * _INLINED_CALL.size > len(tree) or index in seen:
+                # A corrupt tree that loops ends at the physical function, as Go's does.
                 out.append(InlinedFrame(f.name, f.func_id, file, line, f.start_line, False))
                 return out
+            seen.add(index)
             func_id, name_off, parent_pc, start_line = _INLINED_CALL.unpack_from(tree, index * _INLINED_CALL.size)
             out.append(InlinedFrame(self._name(name_off), func_id, file, line, start_line, True))
             pc = f.entry + parent_pc
-            seen += 1
 
 
 def _find_moduledata(binary: GoBinary, header_addr: int, data: bytes) -> tuple[int, ...] | None:

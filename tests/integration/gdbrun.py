@@ -29,13 +29,14 @@ def gdb_batch(
     binary: str,
     core: str | None = None,
     before: Sequence[str] = (),
+    before_source: Sequence[str] = (),
     args: Sequence[str] = (),
     env: dict[str, str] | None = None,
     timeout: float = 300,
     cwd: str | None = None,
 ) -> GdbResult:
-    """Load ``binary`` (and ``core``), source gdbinit.py, run ``before`` (breakpoints,
-    `run`, …) and then each of ``commands`` between echo markers."""
+    """Load ``binary`` (and ``core``), run ``before_source``, source gdbinit.py, run
+    ``before`` (breakpoints, `run`, …) and then each of ``commands`` between echo markers."""
     argv = ["gdb", "-nx", "-q", "-batch", "-ex", "set pagination off", "-ex", "set width 0",
             "-ex", "set style enabled off", "-ex", "set confirm off"]
     if args:
@@ -43,7 +44,10 @@ def gdb_batch(
         argv_file: list[str] = []
     else:
         argv_file = ["-ex", f"file {binary}"]
-    pre = argv_file + (["-ex", f"core {core}"] if core else []) + ["-ex", f"source {GDBINIT}"]
+    pre = argv_file + (["-ex", f"core {core}"] if core else [])
+    for c in before_source:  # e.g. runtime-gdb.py, loaded before godbg
+        pre += ["-ex", c]
+    pre += ["-ex", f"source {GDBINIT}"]
     for c in before:
         pre += ["-ex", c]
     body: list[str] = []

@@ -216,3 +216,23 @@ def test_parse_registers_arm64_and_junk():
         {"Name": "", "Value": "0x1"},
     ])
     assert regs == {"x29": 0x1000, "sp": 0x2000, "pc": 0x3000}
+
+
+def test_interrupted_call_does_not_desync(fake_dlv, monkeypatch):
+    """Ctrl-C while a reply is awaited: the next call must not take that stale reply."""
+    with DelveServer("core", ["bin", "core"], kill_on_stop=False) as server:
+        rpc = server.rpc
+        assert rpc is not None
+        real = rpc._file.readline
+        calls = {"n": 0}
+
+        def interrupted_once():
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise KeyboardInterrupt
+            return real()
+
+        monkeypatch.setattr(rpc._file, "readline", interrupted_once)
+        with pytest.raises(KeyboardInterrupt):
+            server.call("ProcessPid")
+        assert server.examine_memory(BASE, 4) == bytes(range(4))

@@ -74,8 +74,9 @@ def find_dlv() -> str:
 
 
 class RpcConnection:
-    """One JSON-RPC connection. Calls are serialised by a lock: delve answers in order
-    on a connection only when one call is outstanding."""
+    """One JSON-RPC connection, one caller at a time (a lock). delve may answer its
+    asynchronous methods (Command, State) out of order, so only synchronous ones are
+    ever pipelined (call_many with ExamineMemory)."""
 
     def __init__(self, host: str, port: int, timeout: float = STARTUP_TIMEOUT) -> None:
         try:
@@ -87,14 +88,15 @@ class RpcConnection:
         self._file = self.sock.makefile("rwb")
         self._lock = threading.Lock()
         self._next_id = 0
+        self._unread = 0  # replies of calls interrupted (Ctrl-C) before they were read
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         return self.call_many(method, [params])[0]
 
     def call_many(self, method: str, params: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The same method with several arguments, pipelined: all requests are written
-        before the first reply is read (delve answers non-blocking methods in order),
-        which saves a round trip per call. The first error raises."""
+        before the first reply is read, which saves a round trip per call. The first
+        error raises."""
         with self._lock:
             first = self._next_id + 1
             self._next_id += len(params)
@@ -102,12 +104,22 @@ class RpcConnection:
                 json.dumps({"method": f"RPCServer.{method}", "params": [p], "id": first + i}).encode() + b"\n"
                 for i, p in enumerate(params)
             )
+            lines: list[bytes] = []
+            sent = False
             try:
+                while self._unread:  # stale replies would be taken for this call's
+                    self._file.readline()
+                    self._unread -= 1
                 self._file.write(requests)
                 self._file.flush()
-                lines = [self._file.readline() for _ in params]
+                sent = True
+                while len(lines) < len(params):
+                    lines.append(self._file.readline())
             except OSError as e:
                 raise TargetError(f"lost the connection to delve: {e.strerror or e}") from None
+            finally:
+                if sent:
+                    self._unread += len(params) - len(lines)
         results = []
         for line in lines:
             if not line:
