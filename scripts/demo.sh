@@ -52,7 +52,7 @@ case $pattern in
 	command -v gdb >/dev/null ||
 		die "kernel cores go to '$pattern' and gdb is missing: install gdb or run scripts/setup.sh"
 	GOTRACEBACK=crash GODBG_GCORE_DIR="$OUT" gdb -nx -q -batch -iex "set auto-load off" \
-		-x "$REPO/tests/integration/gdb_gcore.py" --args "$BIN" >"$OUT/gdb.log" 2>&1 ||
+		-x "$REPO/tests/integration/gdb_gcore.py" "$BIN" >"$OUT/gdb.log" 2>&1 ||
 		die "gdb could not dump a core (see $OUT/gdb.log)"
 	fallocate --dig-holes "$OUT/core" 2>/dev/null || true # gdb writes GiBs of zeros
 	;;

@@ -20,6 +20,8 @@ class Outcome:
     data: dict[str, Any]
     status: int = 0  # exit status: 1 when a --check found a problem
     warnings: list[str] = field(default_factory=list)
+    # The command already wrote its output as it went (`panic replay`): print nothing more.
+    streamed: bool = False
 
     def json_document(self) -> dict[str, Any]:
         if not self.warnings:

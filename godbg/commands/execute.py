@@ -42,7 +42,10 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
         return Printed(parser.format_help(), "", 0)
     outcome = module.run(target, args)
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
-    if getattr(args, "json", False):
+    if outcome.streamed:
+        text = ""
+        stderr = "\n".join(warning_lines(outcome, theme))
+    elif getattr(args, "json", False):
         text = to_json(outcome)
         stderr = ""
     else:

@@ -87,4 +87,5 @@ def replay(target: Target, args: argparse.Namespace) -> Outcome:
     # The events were written as they happened (one line, or one JSON object, each); the
     # outcome only closes the stream with how it ended.
     last = events[-1] if events else {}
-    return Outcome(NAME, {"event": "end", "reason": last.get("event"), "events": len(events), "replay": True})
+    return Outcome(NAME, {"event": "end", "reason": last.get("event"), "events": len(events), "replay": True},
+                   streamed=True)

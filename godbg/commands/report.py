@@ -95,7 +95,6 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     data = {
         "headline": headline(info, panic),
         "binary": target.binary.path,
-        "target": target.description,
         "info": info,
         "panic": panic,
         "crashing_goroutine": crashing,

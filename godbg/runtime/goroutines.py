@@ -18,7 +18,7 @@ from godbg.runtime.stacks import (
     wait_reason,
 )
 from godbg.runtime.unwind import Frame, LogicalInfo, PhysFrame, Unwinder, unwinder
-from godbg.target.pclntab import print_name
+from godbg.target.pclntab import Func, print_name
 from godbg.target.target import Target
 
 MAIN_GOID = 1
@@ -47,7 +47,8 @@ def is_user_function(function: str) -> bool:
 
 
 class GoroutineRecord:
-    """A goroutine and its (possibly partial) walk; logical frames built on demand."""
+    """A goroutine and its walk: complete, or (``complete`` False) a summary walk that
+    kept only the innermost frame and the first user frame. Logical frames on demand."""
 
     __slots__ = ("g", "stack", "complete", "_frames", "_u")
 
@@ -85,10 +86,14 @@ class GoroutineRecord:
 
 
 def _holds_user(u: Unwinder, pf: PhysFrame) -> bool:
-    key = ("user", pf.pc, pf.trap)
+    return _holds_user_at(u, pf.pc, pf.trap, pf.func)
+
+
+def _holds_user_at(u: Unwinder, pc: int, trap: bool, func: Func) -> bool:
+    key = ("user", pc, trap)
     found = u.memo.get(key)
     if found is None:
-        found = u.memo[key] = any(is_user_function(info[0]) for info in u.logical_info(pf))
+        found = u.memo[key] = any(is_user_function(info[0]) for info in u.logical_info_at(pc, trap, func))
     return found
 
 
@@ -106,8 +111,12 @@ def func_name_at(target: Target, pc: int) -> str | None:
 
 def walk_goroutine(target: Target, g: G, full: bool) -> GoroutineRecord:
     u = unwinder(target)
-    stack = goroutine_stack(target, g, until=None if full else (lambda pf: _holds_user(u, pf)))
-    return GoroutineRecord(g, stack, stack.stop != "until", u)
+    if full:
+        stack = goroutine_stack(target, g)
+    else:
+        stack = goroutine_stack(target, g, summary=True,
+                                until_pc=lambda pc, trap, func: _holds_user_at(u, pc, trap, func))
+    return GoroutineRecord(g, stack, full, u)
 
 
 def goroutine_json(target: Target, rec: GoroutineRecord, guard: int) -> dict:

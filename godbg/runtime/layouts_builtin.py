@@ -1,16 +1,93 @@
-"""Built-in runtime struct layouts for binaries without DWARF (`-ldflags=-s -w`).
+"""Built-in runtime facts for binaries without DWARF (`-ldflags=-s -w`).
 
-Each table names the Go releases it holds for and where its facts come from. Empty
-until the stripped-binary work lands: until then a stripped binary gets a clear error."""
+Everything here comes from ``layouts_builtin.json``, which ``scripts/gen_layouts.py``
+writes from real binaries: for each Go release (keyed by minor version, "1.22") the
+toolchain it came from (``"toolchain": "go1.22.10"``) and where the facts were read
+(``"source": "DWARF of go1.22.10 linux/amd64 binary"``), then
+
+- ``layouts``: runtime struct layouts flattened as ``godbg.runtime.layouts`` flattens
+  DWARF (dotted field paths -> [offset, size]), so a decoder sees the same
+  ``StructLayout`` with or without DWARF;
+- ``constants``: the DWARF constants godbg reads (``runtime._G*`` status values);
+- ``globals``: how to find runtime globals in code without a symbol table (see
+  ``godbg.runtime.globals_stripped``).
+
+Struct layouts do not change within a minor release, so one toolchain per minor stands
+for all its patch releases. Only linux/amd64 is recorded: other architectures get None
+(and so a clear "no layout" error)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from godbg.runtime.layouts import StructLayout
     from godbg.target.target import Target
 
+JSON_PATH = Path(__file__).with_name("layouts_builtin.json")
+FORMAT = 1
+# The architecture the tables describe.
+GOARCH = "amd64"
+
+
+@lru_cache(maxsize=1)
+def tables() -> dict[str, Any]:
+    """The whole JSON document (read once per process)."""
+    try:
+        with open(JSON_PATH, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return {"format": FORMAT, "releases": {}}
+    if doc.get("format") != FORMAT:
+        return {"format": FORMAT, "releases": {}}
+    return doc
+
+
+def release_key(target: Target) -> str:
+    major, minor, _patch = target.binary.buildinfo.version_tuple
+    return f"{major}.{minor}"
+
+
+def release_table(target: Target) -> dict[str, Any] | None:
+    """This binary's release's entry, or None (another architecture, an unknown release)."""
+    if target.goarch != tables().get("goarch", GOARCH):
+        return None
+    return tables()["releases"].get(release_key(target))
+
 
 def builtin_layout(target: Target, name: str) -> StructLayout | None:
-    return None
+    from godbg.runtime.layouts import StructLayout
+
+    table = release_table(target)
+    if table is None:
+        return None
+    entry = table["layouts"].get(name)
+    if entry is None:
+        return None
+    fields = entry["fields"]
+    return StructLayout(name, entry["size"], {k: v[0] for k, v in fields.items()},
+                        {k: v[1] for k, v in fields.items()})
+
+
+def builtin_constants(target: Target, prefix: str = "") -> dict[str, int]:
+    """The recorded DWARF constants whose names start with ``prefix``."""
+    table = release_table(target)
+    if table is None:
+        return {}
+    return {k: v for k, v in table.get("constants", {}).items() if k.startswith(prefix)}
+
+
+def builtin_globals(target: Target) -> dict[str, Any]:
+    table = release_table(target)
+    return table.get("globals", {}) if table is not None else {}
+
+
+def describe(target: Target) -> str | None:
+    """Where this binary's built-in facts come from, for notes: "go1.22.10 (DWARF of …)"."""
+    table = release_table(target)
+    if table is None:
+        return None
+    return f"{table['toolchain']} ({table['source']})"

@@ -12,6 +12,7 @@ from godbg.runtime.maps_classic import ClassicLayout, decode_classic
 from godbg.runtime.maps_common import MAX_INLINE_BYTES, MapContents, SlotCodec
 from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
 from godbg.target.dwarf import MAP, GoType
+from godbg.target.memory import MAX_READ, PAGE, CachedMemory
 from godbg.target.target import Target
 from godbg.values.decode import compile_decoder
 
@@ -30,15 +31,33 @@ def map_type(target: Target, name: str) -> GoType:
     return t
 
 
+# Reads of at least this many bytes (whole bucket / group arrays, each decoded once) skip
+# the page cache: caching them would hold a second copy of a big map for nothing.
+BULK_READ = 2 * PAGE
+
+
+class _BulkReader:
+    """Small reads through the page cache, bulk array reads straight from the backend."""
+
+    def __init__(self, memory: CachedMemory) -> None:
+        self.memory = memory
+
+    def read(self, address: int, size: int) -> bytes:
+        if size < BULK_READ or size > MAX_READ or address <= 0:
+            return self.memory.read(address, size)
+        return self.memory.raw.read(address, size)
+
+
 def read_map(target: Target, address: int, mtype: GoType, limit: int | None) -> MapContents:
     """Decode the map whose header (hmap or maps.Map) is at ``address``."""
     impl = version.map_impl(target)
     key, elem = _codecs(target, mtype)
+    memory = _BulkReader(target.memory)
     if impl == version.MAP_CLASSIC:
         lay_c = target.memo(f"maplayout:{mtype.name}", lambda: classic_layout(target, mtype, key, elem))
-        return decode_classic(target.memory, address, lay_c, key, elem, limit, target.warn)
+        return decode_classic(memory, address, lay_c, key, elem, limit, target.warn)
     lay_s = target.memo(f"maplayout:{mtype.name}", lambda: swiss_layout(target, mtype, key, elem))
-    return decode_swiss(target.memory, address, lay_s, key, elem, limit, target.warn)
+    return decode_swiss(memory, address, lay_s, key, elem, limit, target.warn)
 
 
 def _codecs(target: Target, mtype: GoType) -> tuple[SlotCodec, SlotCodec]:

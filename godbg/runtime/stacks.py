@@ -288,15 +288,8 @@ def wait_reasons(target: Target) -> list[str]:
             base = target.symbol_address("runtime.waitReasonStrings")
         except GodbgError:
             return []
-        count = 0
-        sym = target.binary.symbol("runtime.waitReasonStrings")
-        if sym is not None and sym.size:
-            count = sym.size // 16
-        elif target.binary.has_dwarf:
-            var = target.binary.dwarf.variable("runtime.waitReasonStrings")
-            t = var.type if var is not None else None
-            if t is not None and t.size:
-                count = t.size // 16
+        # Symbol table, DWARF, or built-in facts for a stripped binary.
+        count = (target.symbol_size("runtime.waitReasonStrings") or 0) // 16
         if not count or count > 1024:
             return []
         raw = target.memory.read(base, 16 * count)
@@ -474,9 +467,11 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
     return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched"), system, m, thread, notes
 
 
-def goroutine_stack(target: Target, g: G, *, until=None, max_frames: int | None = None) -> GoroutineStack:
-    """Unwind ``g``. With ``until`` (a predicate on physical frames) the walk may end
-    early; only complete walks are cached."""
+def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary: bool = False,
+                    max_frames: int | None = None) -> GoroutineStack:
+    """Unwind ``g``. With ``until``/``until_pc`` (see Unwinder.walk) the walk may end
+    early, with ``summary`` it keeps only its first and last frames; only complete walks
+    are cached."""
     key = ("stacks:gstack", g.addr)
     found = target.cache.get(key)  # type: ignore[call-overload]
     if found is not None:
@@ -489,12 +484,12 @@ def goroutine_stack(target: Target, g: G, *, until=None, max_frames: int | None 
     u = unwinder(target)
     lo, hi = (g.lo, g.hi) if g.lo < g.hi else (0, 1 << 64)
     window = StackWindow(target, start.sp, hi if hi < 1 << 64 else start.sp + UNKNOWN_STACK_SPAN)
-    kwargs: dict[str, Any] = {"lo": lo, "hi": hi, "until": until}
+    kwargs: dict[str, Any] = {"lo": lo, "hi": hi, "until": until, "until_pc": until_pc, "summary": summary}
     if max_frames is not None:
         kwargs["max_frames"] = max_frames
     walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
-    if until is None:
+    if until is None and until_pc is None and not summary:
         target.cache[key] = result  # type: ignore[index]
     return result
 

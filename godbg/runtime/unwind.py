@@ -230,10 +230,13 @@ class Unwinder:
     # --- a whole stack --------------------------------------------------------------------
 
     def walk(self, start: Start, read: WordReader | StackWindow, *, lo: int = 0, hi: int = 1 << 64,
-             max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None) -> Walk:
+             max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None,
+             until_pc: Callable[[int, bool, Func], bool] | None = None, summary: bool = False) -> Walk:
         """Physical frames from ``start`` outwards (Go's unwinder.next loop), staying within
         [lo, hi]. ``until`` ends the walk early once it returns True for a frame (that frame
-        included). ``read`` reads a stack word; a StackWindow is read inline, for speed."""
+        included); ``until_pc`` does the same from (pc, trap, func), without building the
+        frame. ``summary`` keeps only the innermost frame and the one the walk ends at.
+        ``read`` reads a stack word; a StackWindow is read inline, for speed."""
         frames: list[PhysFrame] = []
         if isinstance(read, StackWindow):
             word = read.word
@@ -248,6 +251,7 @@ class Unwinder:
         injected_ids = self.injected_ids
         pc, sp, lr, trap = start.pc, start.sp, start.lr, start.trap
         syscall = start.syscall
+        count = 0
         try:
             if pc == 0:
                 # A nil function call: start in the caller (initAt).
@@ -258,7 +262,7 @@ class Unwinder:
                     sp += PTR_SIZE
             innermost = True
             while True:
-                if len(frames) >= max_frames:
+                if count >= max_frames:
                     return Walk(frames, "limit")
                 if not lo <= sp <= hi:
                     return Walk(frames, "bounds")
@@ -268,6 +272,7 @@ class Unwinder:
                     return Walk(frames, info)  # type: ignore[arg-type]
                 f, delta, ends = info  # type: ignore[misc]
                 fp = sp + delta + ret_adj
+                count += 1
                 if ends:
                     frames.append(PhysFrame(pc, sp, fp, 0, f, trap))
                     return Walk(frames, _END_REASONS[ends])
@@ -277,10 +282,14 @@ class Unwinder:
                 else:
                     off = fp - PTR_SIZE - wlo
                     lr = unpack(data, off)[0] if 0 <= off <= wlast else word(fp - PTR_SIZE)
-                frame = PhysFrame(pc, sp, fp, lr, f, trap)
-                frames.append(frame)
-                if until is not None and until(frame):
+                if until_pc is not None and until_pc(pc, trap, f):
+                    frames.append(PhysFrame(pc, sp, fp, lr, f, trap))
                     return Walk(frames, "until")
+                if not summary or innermost:
+                    frame = PhysFrame(pc, sp, fp, lr, f, trap)
+                    frames.append(frame)
+                    if until is not None and until(frame):
+                        return Walk(frames, "until")
                 # next()
                 if lr == 0:
                     return Walk(frames, "top")
@@ -308,12 +317,19 @@ class Unwinder:
     def logical_info(self, frame: PhysFrame) -> list[LogicalInfo]:
         """(function, file, line, inlined, func_id) of the frame's logical frames,
         innermost first; computed once per pc."""
-        key = (frame.pc, frame.trap)
+        found = self._logical.get((frame.pc, frame.trap))
+        if found is None:
+            found = self.logical_info_at(frame.pc, frame.trap, frame.func)
+        return found
+
+    def logical_info_at(self, pc: int, trap: bool, func: Func) -> list[LogicalInfo]:
+        key = (pc, trap)
         found = self._logical.get(key)
         if found is None:
+            sym_pc = pc - 1 if not trap and pc > func.entry else pc
             found = [
                 (print_name(x.name), x.file, x.line, x.inlined, x.func_id)
-                for x in self.tab.inline_frames(frame.func, frame.sym_pc)
+                for x in self.tab.inline_frames(func, sym_pc)
             ]
             self._logical[key] = found
         return found

@@ -115,6 +115,13 @@ class GoBinary:
                 return body + b"\0" * (size - head)
         raise FaultError(address, size, "not in the binary's segments")
 
+    def segment_at(self, address: int) -> Segment | None:
+        """The PT_LOAD segment whose memory image (file bytes, then zero fill) holds ``address``."""
+        for seg in self.segments:
+            if seg.vaddr <= address < seg.vaddr + seg.memsz:
+                return seg
+        return None
+
     def file_backed(self, address: int) -> Segment | None:
         """The PT_LOAD segment holding ``address`` in its file-backed part, if any."""
         for seg in self.segments:

@@ -121,17 +121,19 @@ class CachedMemory(Memory):
             raise FaultError(address, size)
         first = address & ~(PAGE - 1)
         last = (address + size - 1) & ~(PAGE - 1)
-        if first == last:
-            page = self._page(first)
-            off = address - first
-            return page[off : off + size]
         if size > _MAX_CACHED_READ:
             return self.raw.read(address, size)
-        self._fill(first, last + PAGE)
-        parts = []
-        for base in range(first, last + PAGE, PAGE):
-            parts.append(self._page(base))
-        blob = b"".join(parts)
+        try:
+            if first == last:
+                page = self._page(first)
+                off = address - first
+                return page[off : off + size]
+            self._fill(first, last + PAGE)
+            blob = b"".join(self._page(base) for base in range(first, last + PAGE, PAGE))
+        except FaultError:
+            # A page only partly mapped (a mapping that ends mid-page): the bytes asked
+            # for may still be readable on their own.
+            return self.raw.read(address, size)
         off = address - first
         return blob[off : off + size]
 

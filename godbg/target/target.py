@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from godbg.errors import BadInputError
+from godbg.errors import BadInputError, UnsupportedError
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
 
@@ -120,7 +120,8 @@ class Target:
             self.warnings.append(message)
 
     def symbol_address(self, name: str) -> int:
-        """Address of a Go global: the ELF symbol table first, then DWARF."""
+        """Address of a Go global: the ELF symbol table first, then DWARF, then (a
+        binary without a symbol table) the runtime code that uses it."""
         sym = self.binary.symbol(name)
         if sym is not None:
             return sym.addr
@@ -128,11 +129,33 @@ class Target:
             var = self.binary.dwarf.variable(name)
             if var is not None:
                 return var.address
+        found = self._stripped_symbol(name)
+        if found is not None:
+            return found[0]
         raise BadInputError(f"no Go global named {name!r} in {self.binary.path}")
+
+    def symbol_size(self, name: str) -> int | None:
+        """Size in bytes of a Go global, where the binary tells (symbol table, DWARF type,
+        or godbg's built-in facts for a stripped binary)."""
+        sym = self.binary.symbol(name)
+        if sym is not None and sym.size:
+            return sym.size
+        if self.binary.has_dwarf:
+            var = self.binary.dwarf.variable(name)
+            t = var.type if var is not None else None
+            if t is not None and t.size:
+                return t.size
+        found = self._stripped_symbol(name)
+        return found[1] if found is not None else None
+
+    def _stripped_symbol(self, name: str) -> tuple[int, int] | None:
+        from godbg.runtime.globals_stripped import is_stripped, stripped_symbol
+
+        return stripped_symbol(self, name) if is_stripped(self.binary) else None
 
     def has_symbol(self, name: str) -> bool:
         try:
             self.symbol_address(name)
-        except BadInputError:
+        except (BadInputError, UnsupportedError):
             return False
         return True

@@ -1,6 +1,6 @@
 """gdb script: run a Go program until the signal that kills it, then `gcore` it.
 
-    GODBG_GCORE_DIR=DIR gdb -nx -q -batch -x gdb_gcore.py --args BINARY ARGS...
+    GODBG_GCORE_DIR=DIR GODBG_GCORE_ARGS='["arg", …]' gdb -nx -q -batch -x gdb_gcore.py BINARY
 
 The program runs with its stdout and stderr in DIR/stdout.txt and DIR/stderr.txt.
 Every signal stops it; a signal the program handles (SigCgt in /proc/PID/status:
@@ -71,13 +71,16 @@ def main() -> None:
                     "set startup-with-shell on", "set disable-randomization off",
                     # Go preempts goroutines with SIGURG all the time: not worth a stop.
                     "handle SIGURG nostop noprint pass",
-                    "unset environment LINES", "unset environment COLUMNS"):
+                    # the program sees the environment a kernel-core run gives it
+                    "unset environment LINES", "unset environment COLUMNS",
+                    "unset environment GODBG_GCORE_DIR", "unset environment GODBG_GCORE_ARGS",
+                    "unset environment GODBG_GCORE_STOP_AT"):
         gdb.execute(command)
     gdb.events.stop.connect(_on_stop)
     gdb.events.exited.connect(_on_exit)
     if stop_at:
         gdb.execute(f"break {stop_at}")
-    args = gdb.parameter("args") or ""
+    args = " ".join(shlex.quote(a) for a in json.loads(os.environ.get("GODBG_GCORE_ARGS") or "[]"))
     stdout, stderr = shlex.quote(os.path.join(out, "stdout.txt")), shlex.quote(os.path.join(out, "stderr.txt"))
     gdb.execute(f"run {args} > {stdout} 2> {stderr}")
     stops: list[dict[str, object]] = []

@@ -28,6 +28,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import resource
 import shlex
 import shutil
@@ -59,7 +60,7 @@ ALL_CORE_KINDS = (*CORE_KINDS, "none")
 
 # Bump these when the way a fixture is made changes, to retire cached ones.
 BUILD_RECIPE = 1
-CRASH_RECIPE = 1
+CRASH_RECIPE = 2
 
 BUILD_TIMEOUT = 600
 CRASH_TIMEOUT = 120
@@ -230,10 +231,12 @@ def program_dir(program: str | os.PathLike[str]) -> Path:
 
 
 def _source_files(src: Path) -> list[Path]:
+    """What a build depends on: every file of the module but hidden ones and stray cores."""
     files = []
     for p in sorted(src.rglob("*")):
         rel = p.relative_to(src)
-        if p.is_file() and not any(part.startswith((".", "core")) for part in rel.parts):
+        if (p.is_file() and not any(part.startswith(".") for part in rel.parts)
+                and not re.fullmatch(r"core(\.\d+)?", p.name)):
             files.append(p)
     return files
 
@@ -391,12 +394,12 @@ def _crash_by_kernel(workdir: Path, binary: Path, args: list[str], env: dict[str
     prefix = kernel_core_prefix() if want_core else ""
     before = set(os.listdir(workdir))
     with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
-        proc = subprocess.run([str(binary), *args], cwd=workdir, env=env, stdin=subprocess.DEVNULL,
-                              stdout=out, stderr=err, timeout=timeout,
-                              preexec_fn=_allow_cores if want_core else _forbid_cores)
-    sig = _signal_name(-proc.returncode) if proc.returncode < 0 else None
+        returncode = _run_killable([str(binary), *args], timeout, cwd=workdir, env=env, stdin=subprocess.DEVNULL,
+                                   stdout=out, stderr=err,
+                                   preexec_fn=_allow_cores if want_core else _forbid_cores)
+    sig = _signal_name(-returncode) if returncode < 0 else None
     if sig is None:
-        raise MatrixError(f"{binary.name} {shlex.join(args)} did not crash (exit status {proc.returncode}); "
+        raise MatrixError(f"{binary.name} {shlex.join(args)} did not crash (exit status {returncode}); "
                           f"stderr:\n{_tail(workdir / 'stderr.txt')}")
     core = None
     if want_core:
@@ -409,7 +412,7 @@ def _crash_by_kernel(workdir: Path, binary: Path, args: list[str], env: dict[str
         if core != "core":
             os.rename(workdir / core, workdir / "core")
             core = "core"
-    return {"core": core, "signal": sig, "returncode": proc.returncode, "kind": "kernel" if want_core else "none"}
+    return {"core": core, "signal": sig, "returncode": returncode, "kind": "kernel" if want_core else "none"}
 
 
 def _crash_under_gdb(workdir: Path, binary: Path, args: list[str], env: dict[str, str],
@@ -417,20 +420,31 @@ def _crash_under_gdb(workdir: Path, binary: Path, args: list[str], env: dict[str
     gdb = shutil.which("gdb")
     if gdb is None:
         raise MatrixError("gdb is not installed (scripts/setup.sh installs it)")
-    env = dict(env, GODBG_GCORE_DIR=str(workdir))
-    cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load off", "-x", str(GCORE_DRIVER),
-           "--args", str(binary), *args]
+    env = dict(env, GODBG_GCORE_DIR=str(workdir), GODBG_GCORE_ARGS=json.dumps(args))
+    cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load off", "-x", str(GCORE_DRIVER), str(binary)]
     with open(workdir / "gdb.log", "wb") as log:
-        proc = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
-                              stderr=subprocess.STDOUT, timeout=timeout)
+        returncode = _run_killable(cmd, timeout, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                                   stderr=subprocess.STDOUT)
     status_path = workdir / "gcore.json"
-    if proc.returncode != 0 or not status_path.exists() or not (workdir / "core").exists():
+    if returncode != 0 or not status_path.exists() or not (workdir / "core").exists():
         raise MatrixError(f"gdb could not make a core of {binary.name} {shlex.join(args)} "
-                          f"(gdb exit status {proc.returncode}); gdb.log:\n{_tail(workdir / 'gdb.log')}\n"
+                          f"(gdb exit status {returncode}); gdb.log:\n{_tail(workdir / 'gdb.log')}\n"
                           f"program stderr:\n{_tail(workdir / 'stderr.txt')}")
     status = json.loads(status_path.read_text())
     make_sparse(workdir / "core")
     return {"core": "core", "signal": status["signal"], "returncode": None, "kind": "gcore"}
+
+
+def _run_killable(cmd: list[str], timeout: float, **kwargs: Any) -> int:
+    """Run ``cmd`` in its own process group; on timeout kill the whole group (gdb and
+    the program it runs), then raise a MatrixError."""
+    proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        raise MatrixError(f"{shlex.join(cmd)} did not finish in {timeout:.0f}s") from None
 
 
 def make_sparse(path: Path) -> None:

@@ -200,8 +200,9 @@ def test_atexit_stops_servers(fake_dlv, tmp_path):
         "s = DelveServer('core', ['bin', 'core'], kill_on_stop=False)\n"
         "print(s.proc.pid)\n"
     )
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
-                         env=dict(os.environ))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60, env=env)
     assert out.returncode == 0, out.stderr
     pid = int(out.stdout.split()[0])
     assert not _alive(pid)

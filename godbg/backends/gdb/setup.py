@@ -17,7 +17,7 @@ def install() -> None:
     commands.register()
     # Optional parts (pretty-printers, the goroutine frame unwinder) register themselves
     # when present in this build.
-    for name in ("godbg.backends.gdb.printers", "godbg.backends.gdb.unwinder"):
+    for name in ("godbg.backends.gdb.printers", "godbg.backends.gdb.unwinder", "godbg.backends.gdb.replay"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:
