@@ -8,6 +8,7 @@ import argparse
 from godbg.commands.base import Outcome
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
+from godbg.runtime.globals_stripped import is_stripped, stripped_notes
 from godbg.runtime.stacks import (  # noqa: F401  (re-exported: the guard moved to runtime)
     GUARD_SENTINELS,
     STACK_FORCE_MOVE,
@@ -21,7 +22,8 @@ from godbg.target.target import Target
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "
-        "the stack guard, and for a core the signal and the crashing thread.")
+        "the stack guard, for a core the signal and the crashing thread, and whether the binary is stripped "
+        "(no DWARF or no symbol table) with what that costs.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +43,9 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "stack_guard": stack_guard(target),
         "signal": target.signal.name if target.signal else None,
         "crash_thread": target.crash_thread,
+        # -ldflags='-s -w': no symbol table or no DWARF; the notes say what godbg does instead.
+        "stripped": is_stripped(target.binary) or not target.binary.has_dwarf,
+        "notes": stripped_notes(target),
     }
     return Outcome(NAME, data)
 

@@ -20,4 +20,10 @@ def render(data: dict, theme: Theme) -> str:
         rows.append(("signal", theme.bad(data["signal"])))
     if data.get("crash_thread") is not None:
         rows.append(("crashing thread", str(data["crash_thread"])))
-    return table([(theme.location(k), v) for k, v in rows])
+    if data.get("stripped"):
+        rows.append(("stripped", "yes"))
+    text = table([(theme.location(k), v) for k, v in rows])
+    notes = data.get("notes") or []
+    if notes:
+        text += "\n\n" + "\n".join("note: " + n for n in notes)
+    return text

@@ -226,3 +226,33 @@ def stripped_symbol(target: Target, name: str) -> tuple[int, int] | None:
             result = (f.entry, f.end - f.entry)
     target.cache[key] = result
     return result
+
+
+# --- what a stripped binary costs, for `info` ---------------------------------------------
+
+
+def stripped_notes(target: Target) -> list[str]:
+    """One line per thing this binary lacks and what godbg does instead; [] for a binary
+    with both DWARF and a symbol table."""
+    from godbg.runtime.layouts_builtin import release_table
+
+    binary = target.binary
+    notes = []
+    table = release_table(target)
+    if not binary.has_dwarf:
+        if table is not None:
+            notes.append(f"no DWARF: runtime struct layouts are godbg's built-in ones for go{release_key(target)} "
+                         f"(from the {table['source']})")
+            built = table["toolchain"]
+            if built != binary.buildinfo.go_version:
+                notes.append(f"this binary is {binary.buildinfo.go_version}: the built-in layouts were recorded "
+                             f"from {built} and are assumed to hold for every go{release_key(target)} release")
+        else:
+            notes.append(f"no DWARF, and godbg has no built-in runtime layouts for {binary.buildinfo.go_version} "
+                         f"on {target.goarch}: goroutine and stack commands cannot work")
+        notes.append("no DWARF: maps, panic values of program types and variables cannot be decoded "
+                     "(no type information)")
+    if is_stripped(binary):
+        how = "found through the runtime code that uses them" if table is not None else "not available"
+        notes.append(f"no symbol table: runtime globals (allgs, allm, …) {how}")
+    return notes
