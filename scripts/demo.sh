@@ -29,8 +29,8 @@ godbg() { "$VENV/bin/python" -m godbg "$@"; }
 
 # Go: the newest toolchain of the test matrix if it is installed, else any go
 GO=
-for ver in $(ls "$CACHE/go" 2>/dev/null | sort -Vr); do
-	if [ -x "$CACHE/go/$ver/bin/go" ]; then GO="$CACHE/go/$ver/bin/go"; break; fi
+for go in $(printf '%s\n' "$CACHE"/go/*/bin/go | sort -Vr); do
+	if [ -x "$go" ]; then GO=$go; break; fi
 done
 [ -n "$GO" ] || GO=$(command -v go) || die "no Go toolchain: install Go or run scripts/setup.sh"
 

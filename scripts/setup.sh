@@ -97,7 +97,7 @@ if [ "$(cat "$VENV/.godbg-setup" 2>/dev/null)" = "$stamp" ] &&
 else
 	say "making the project venv $VENV (pip install -e '.[test]')"
 	"$VENV/bin/python" -c '' 2>/dev/null || { rm -rf "$VENV"; "$PY" -m venv "$VENV"; }
-	"$VENV/bin/pip" install -q --disable-pip-version-check -e "$REPO[test]"
+	"$VENV/bin/pip" install -q --disable-pip-version-check -e "${REPO}[test]"
 	echo "$stamp" >"$VENV/.godbg-setup"
 fi
 
@@ -127,7 +127,7 @@ if ! "$CACHE/bin/dlv" version 2>/dev/null | grep -q "^Version: $DLV_VERSION\$"; 
 	for go in "${candidates[@]}"; do
 		[ -x "$go" ] || continue
 		say "building delve $DLV_VERSION with $("$go" env GOVERSION)"
-		if GOBIN="$CACHE/bin" GOTOOLCHAIN=local GOFLAGS= GOCACHE="$CACHE/go-build" \
+		if GOBIN="$CACHE/bin" GOTOOLCHAIN=local GOFLAGS="" GOCACHE="$CACHE/go-build" \
 			"$go" install "github.com/go-delve/delve/cmd/dlv@v$DLV_VERSION" >"$LOGS/dlv.log" 2>&1; then
 			built=1
 			break

@@ -6,4 +6,8 @@
 #   scripts/test.sh --go-versions=1.27.3 -k map  one toolchain, some tests
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -x .venv/bin/python ]; then
+	echo "test: no .venv here: run scripts/setup.sh first" >&2
+	exit 2
+fi
 exec .venv/bin/python -m pytest -n auto --timeout=900 -q "$@"

@@ -403,7 +403,8 @@ def _crash_by_kernel(workdir: Path, binary: Path, args: list[str], env: dict[str
                           f"stderr:\n{_tail(workdir / 'stderr.txt')}")
     core = None
     if want_core:
-        cores = sorted(n for n in set(os.listdir(workdir)) - before if n.startswith(prefix))
+        ours = {"stdout.txt", "stderr.txt", "truth.json"}
+        cores = sorted(n for n in set(os.listdir(workdir)) - before - ours if n.startswith(prefix))
         if len(cores) != 1:
             raise MatrixError(
                 f"{binary.name} died of {sig} but left {len(cores)} core files in {workdir} "
@@ -473,8 +474,9 @@ def _core_pattern() -> str:
 
 
 def kernel_core_prefix() -> str:
-    """The name kernel cores start with in the crashing process's working directory, or a
-    MatrixError that says how to make the kernel write them there."""
+    """What the names of kernel cores start with in the crashing process's working
+    directory (from /proc/sys/kernel/core_pattern), or a MatrixError that says how to
+    make the kernel write them there."""
     pattern = _core_pattern()
     if pattern.startswith("|") or "/" in pattern:
         where = "piped to " + pattern[1:].split()[0] if pattern.startswith("|") else "written to " + pattern
@@ -482,7 +484,7 @@ def kernel_core_prefix() -> str:
             f"kernel cores are {where} (/proc/sys/kernel/core_pattern), not to the crashing process's "
             "working directory; as root run `echo core > /proc/sys/kernel/core_pattern` "
             "(or use core_kind='gcore')")
-    return pattern.split("%", 1)[0] or "core"
+    return pattern.split("%", 1)[0]  # "" for a pattern like %e.core: any new file
 
 
 def _allow_cores() -> None:

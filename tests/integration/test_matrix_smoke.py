@@ -132,3 +132,16 @@ def test_godbg_info_reads_the_fixture(build: matrix.Build, core_kind: str) -> No
     assert info["go_version"] == f"go{build.go}" and info["goexperiments"] == build.experiments
     assert info["map_impl"] == build.map_impl
     assert info["maxstacksize"] == fx.truth["maxstacksize"]
+
+
+@pytest.mark.parametrize("pattern, prefix", [("core", "core"), ("core.%p", "core."), ("%e.core", "")])
+def test_kernel_core_prefix(monkeypatch: pytest.MonkeyPatch, pattern: str, prefix: str) -> None:
+    monkeypatch.setattr(matrix, "_core_pattern", lambda: pattern)
+    assert matrix.kernel_core_prefix() == prefix
+
+
+@pytest.mark.parametrize("pattern", ["|/usr/lib/systemd/systemd-coredump %P %u", "/var/crash/core.%e.%p"])
+def test_kernel_cores_elsewhere_fail_clearly(monkeypatch: pytest.MonkeyPatch, pattern: str) -> None:
+    monkeypatch.setattr(matrix, "_core_pattern", lambda: pattern)
+    with pytest.raises(matrix.MatrixError, match="echo core > /proc/sys/kernel/core_pattern"):
+        matrix.kernel_core_prefix()
