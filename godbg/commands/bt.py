@@ -89,3 +89,27 @@ def _bt_m(target: Target, mid: int) -> Outcome:
         "stop": stop,
     }
     return Outcome(NAME, data)
+
+
+DOC = """
+## JSON
+
+```json
+{"goroutine": 18, "status": "waiting", "wait_reason": "chan receive", "m": null, "start": "sched",
+ "frames": [{"function": "runtime.gopark", "file": "/usr/lib/go/src/runtime/proc.go", "line": 474,
+             "pc": "0x4793ea", "sp": "0x347ef5c8ddd0", "inlined": false}],
+ "elided": 0, "stop": "top", "created_by": "main.main.func1", "parent_goid": 1}
+```
+
+- Frames innermost first, as Go's `GOTRACEBACK=crash` traceback prints them: inlined calls are
+  frames of their own (`inlined: true`, with their physical frame's pc and sp); `pc` is the
+  return address for callers, the interrupted pc for a trapped frame.
+- A goroutine whose thread is in a signal handler or on its g0 stack starts with those system
+  frames, each marked `"stack": "gsignal"` or `"g0"`; its own frames follow, from the kernel's
+  signal frame (`start: "signal"`) or from where `systemstack`/`morestack` saved them.
+  `start` is also `"sched"`, `"syscall"`, `"thread"` or `"vdso"`.
+- Deep stacks keep their 500 innermost and 500 outermost frames; `elided` counts the rest.
+  `stop` says why the walk ended: `top` (goexit, mstart), `spwrite`, `bad-return-pc`, `fault`…
+- `bt --m MID`: the M's gsignal frames (when in a signal handler) and g0 frames, with `m`,
+  `thread` and `curg` instead of `goroutine`.
+"""

@@ -9,6 +9,7 @@ import re
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
 from godbg.runtime import goroutines as rg
+from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.target.target import Target
 
 NAME = "goroutines"
@@ -55,16 +56,18 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     # Full stacks are needed to group and to match a function anywhere in the stack.
     full = bool(args.group or pattern)
     records = rg.goroutines(target, include_dead=DEAD in wanted, full=full)
+    u = unwinder(target)
+    matches = PcPredicate(u, lambda infos: any(pattern.search(i[0]) for i in infos)) if pattern else None
     picked = []
     for rec, doc in records:
         if not _matches_status(doc, wanted):
             continue
-        if pattern is not None and not any(pattern.search(f.function) for f in rec.frames):
+        if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):
             continue
         picked.append((rec, doc))
     limit = args.limit or 0
     if args.group:
-        groups = group(picked)
+        groups = group(picked, u)
         total = len(groups)
         if limit:
             groups = groups[:limit]
@@ -76,24 +79,67 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     return Outcome(NAME, {"goroutines": docs, "total": total})
 
 
-def group(picked: list[tuple[rg.GoroutineRecord, dict]]) -> list[dict]:
+def group(picked: list[tuple[rg.GoroutineRecord, dict]], u: Unwinder) -> list[dict]:
     """Goroutines whose frames (function, file, line) are identical, largest group first
-    (ties: by the smallest goroutine id)."""
-    buckets: dict[tuple, dict] = {}
+    (ties: by the smallest goroutine id). Bucketed by physical pcs first, so logical
+    frames are built once per distinct stack, not once per goroutine."""
+    by_pcs: dict[tuple, list[dict]] = {}
+    sample: dict[tuple, rg.GoroutineRecord] = {}
     for rec, doc in picked:
-        frames = tuple((f.function, f.file, f.line) for f in rec.frames if not f.stack)
-        key = (frames, doc["status"], doc["wait_reason"])
-        entry = buckets.get(key)
+        key = (tuple((pf.pc, pf.trap) for pf in rec.stack.frames), doc["status"], doc["wait_reason"])
+        by_pcs.setdefault(key, []).append(doc)
+        sample.setdefault(key, rec)
+    buckets: dict[tuple, dict] = {}
+    for key, docs in by_pcs.items():
+        frames = tuple((info[0], info[1], info[2]) for pf in sample[key].stack.frames for info in u.logical_info(pf))
+        first = docs[0]
+        lkey = (frames, first["status"], first["wait_reason"])
+        entry = buckets.get(lkey)
         if entry is None:
-            entry = buckets[key] = {
+            entry = buckets[lkey] = {
                 "ids": [],
-                "status": doc["status"],
-                "wait_reason": doc["wait_reason"],
-                "created_by": doc["created_by"],
-                "user_function": doc["user_function"],
+                "status": first["status"],
+                "wait_reason": first["wait_reason"],
+                "created_by": first["created_by"],
+                "user_function": first["user_function"],
                 "frames": [{"function": f, "file": file, "line": line} for f, file, line in frames],
             }
-        entry["ids"].append(doc["id"])
+        entry["ids"].extend(d["id"] for d in docs)
     out = list(buckets.values())
-    out.sort(key=lambda e: (-len(e["ids"]), min(e["ids"])))
+    for e in out:
+        e["ids"].sort()
+    out.sort(key=lambda e: (-len(e["ids"]), e["ids"][0]))
     return out
+
+
+DOC = """
+## JSON
+
+```json
+{"goroutines": [
+  {"id": 18, "status": "waiting", "wait_reason": "chan receive", "waiting_since_ns": null,
+   "function": "runtime.gopark", "user_function": "main.recvWorker",
+   "location": "/src/app/main.go:23", "created_by": "main.main.func1", "parent_goid": 1,
+   "start_function": "main.recvWorker", "m": null, "thread": null, "locked_to_thread": false,
+   "stack": {"lo": 1, "hi": 2, "sp": 3, "size": 8192, "used": 800, "guard_headroom": 6000}}
+], "total": 1}
+```
+
+- `status`: the runtime's status name (`_Gwaiting` → `waiting`), `+scan` when the scan bit is
+  set. `wait_reason`: the runtime's own string (`runtime.waitReasonStrings`), for waiting
+  goroutines only.
+- `function`: the innermost frame; `user_function`: the innermost frame in package `main` or in
+  a module whose path's first element holds a dot; `location`: that frame's file:line (the
+  innermost frame's when there is no user frame).
+- `created_by`: the function holding `gopc` (none for goroutine 1); `parent_goid`: the goroutine
+  that ran the `go` statement; `start_function`: the function at `startpc`.
+- `m`, `thread`: the M the goroutine is on and its OS thread id.
+- `stack`: bounds, the SP the goroutine's walk starts at (the thread's registers for a running
+  goroutine, through the signal frame when its thread is in a signal handler; `syscallsp` in a
+  system call; `sched.sp` otherwise), `used = hi - sp`, `guard_headroom = sp - (lo + stack guard)`.
+- `total`: how many matched before `--limit`.
+
+With `--group`: `{"groups": [{"ids": [...], "status", "wait_reason", "created_by",
+"user_function", "frames": [{"function", "file", "line"}]}], "total_groups": N, "total": N}`,
+largest group first; goroutines fall in one group when their frames are the same.
+"""

@@ -27,6 +27,9 @@ Here, in a stripped binary:
    recorded), and the address lies in the section the global lives in
    (``runtime.firstmoduledata`` must also start with the pclntab's own address).
 
+Measured across patch releases too: with the tables of go1.23.9, go1.25.5 and go1.26.6,
+all 11 globals are found in go1.23.1, go1.25.0 and go1.26.0 builds (every reference at
+its recorded offset but go1.25.0's two buildVersion ones, which the window search found).
 Anything else is an ``UnsupportedError`` naming the global, never a guess. Functions
 (``runtime.racecall``) come from the pclntab directly. Data scans (string-header arrays,
 slices of g pointers) and thread-pointer walks (FS base -> g -> m) were weighed and not

@@ -17,8 +17,8 @@ from godbg.runtime.stacks import (
     status_name,
     wait_reason,
 )
-from godbg.runtime.unwind import Frame, LogicalInfo, PhysFrame, Unwinder, unwinder
-from godbg.target.pclntab import Func, print_name
+from godbg.runtime.unwind import Frame, LogicalInfo, PcPredicate, PhysFrame, Unwinder, unwinder
+from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
 MAIN_GOID = 1
@@ -85,16 +85,15 @@ class GoroutineRecord:
         return innermost, user
 
 
-def _holds_user(u: Unwinder, pf: PhysFrame) -> bool:
-    return _holds_user_at(u, pf.pc, pf.trap, pf.func)
-
-
-def _holds_user_at(u: Unwinder, pc: int, trap: bool, func: Func) -> bool:
-    key = ("user", pc, trap)
-    found = u.memo.get(key)
+def _user_pcs(u: Unwinder) -> PcPredicate:
+    found = u.memo.get("user_pcs")
     if found is None:
-        found = u.memo[key] = any(is_user_function(info[0]) for info in u.logical_info_at(pc, trap, func))
+        found = u.memo["user_pcs"] = PcPredicate(u, lambda infos: any(is_user_function(i[0]) for i in infos))
     return found
+
+
+def _holds_user(u: Unwinder, pf: PhysFrame) -> bool:
+    return _user_pcs(u)[(pf.pc, pf.trap)]
 
 
 def func_name_at(target: Target, pc: int) -> str | None:
@@ -114,8 +113,7 @@ def walk_goroutine(target: Target, g: G, full: bool) -> GoroutineRecord:
     if full:
         stack = goroutine_stack(target, g)
     else:
-        stack = goroutine_stack(target, g, summary=True,
-                                until_pc=lambda pc, trap, func: _holds_user_at(u, pc, trap, func))
+        stack = goroutine_stack(target, g, summary=True, until_pc=_user_pcs(u))
     return GoroutineRecord(g, stack, full, u)
 
 

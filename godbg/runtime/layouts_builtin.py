@@ -12,9 +12,12 @@ toolchain it came from (``"toolchain": "go1.22.10"``) and where the facts were r
 - ``globals``: how to find runtime globals in code without a symbol table (see
   ``godbg.runtime.globals_stripped``).
 
-Struct layouts do not change within a minor release, so one toolchain per minor stands
-for all its patch releases. Only linux/amd64 is recorded: other architectures get None
-(and so a clear "no layout" error)."""
+One toolchain per minor release stands for all its patch releases. That is an
+assumption, measured rather than promised: go1.25.0 and go1.26.0 have every layout of
+go1.25.5 and go1.26.6; go1.23.1's runtime.m lacks go1.23.9's ``g0StackAccurate`` (a
+bool in padding: only ``m.traceback`` moved, by one byte, and godbg does not read it).
+``info`` notes when a binary's patch release is not the recorded one. Only linux/amd64
+is recorded: other architectures get None (and so a clear "no layout" error)."""
 
 from __future__ import annotations
 

@@ -484,10 +484,13 @@ def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary:
     u = unwinder(target)
     lo, hi = (g.lo, g.hi) if g.lo < g.hi else (0, 1 << 64)
     window = StackWindow(target, start.sp, hi if hi < 1 << 64 else start.sp + UNKNOWN_STACK_SPAN)
-    kwargs: dict[str, Any] = {"lo": lo, "hi": hi, "until": until, "until_pc": until_pc, "summary": summary}
-    if max_frames is not None:
-        kwargs["max_frames"] = max_frames
-    walk = u.walk(start, window, **kwargs)
+    if until is None and max_frames is None:
+        walk = u.walk_window(start, window, lo=lo, hi=hi, until_pc=until_pc, summary=summary)
+    else:
+        kwargs: dict[str, Any] = {"lo": lo, "hi": hi, "until": until, "until_pc": until_pc, "summary": summary}
+        if max_frames is not None:
+            kwargs["max_frames"] = max_frames
+        walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
     if until is None and until_pc is None and not summary:
         target.cache[key] = result  # type: ignore[index]

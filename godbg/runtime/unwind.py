@@ -21,7 +21,7 @@ A gdb frame unwinder calls :meth:`Unwinder.resolve` for one frame at a time.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -38,6 +38,10 @@ MAX_PHYSICAL_FRAMES = 200_000
 # Like Go's traceback: keep the innermost and outermost logical frames, elide the middle.
 INNER_FRAMES = 500
 OUTER_FRAMES = 500
+# The most of a stack read in one piece.
+MAX_WINDOW = 8 << 20
+# Distinct shared walks remembered per (start pc, stack depth).
+_TEMPLATES_PER_KEY = 4
 
 _U64 = struct.Struct("<Q")
 
@@ -131,9 +135,12 @@ class StackWindow:
         self.lo = lo
         self.hi = hi
         self.data = b""
-        if 0 < lo < hi and hi - lo <= 1 << 30:
+        if 0 < lo < hi:
+            # Only the live top of a huge (or corrupt) stack in one read; deeper words come
+            # through the page cache.
+            size = min(hi - lo, MAX_WINDOW)
             try:
-                self.data = _read_uncached(target, lo, hi - lo)
+                self.data = _read_uncached(target, lo, size)
             except FaultError:
                 self.data = b""
 
@@ -168,6 +175,7 @@ class Unwinder:
         self._logical: dict[tuple[int, bool], list[LogicalInfo]] = {}
         self._funcs: dict[int, Func | None] = {}
         self._pcinfo: dict[tuple[int, bool], tuple[Func, int, int] | str] = {}
+        self._templates: dict[tuple, list] = {}
         # Per-pc facts clients derive from logical frames (e.g. "holds a user frame").
         self.memo: dict = {}
 
@@ -231,11 +239,14 @@ class Unwinder:
 
     def walk(self, start: Start, read: WordReader | StackWindow, *, lo: int = 0, hi: int = 1 << 64,
              max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None,
-             until_pc: Callable[[int, bool, Func], bool] | None = None, summary: bool = False) -> Walk:
+             until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False,
+             trace: list | None = None) -> Walk:
         """Physical frames from ``start`` outwards (Go's unwinder.next loop), staying within
         [lo, hi]. ``until`` ends the walk early once it returns True for a frame (that frame
-        included); ``until_pc`` does the same from (pc, trap, func), without building the
-        frame. ``summary`` keeps only the innermost frame and the one the walk ends at.
+        included); ``until_pc`` does the same by looking (pc, trap) up in a mapping (a
+        PcPredicate), without building the frame. ``summary`` keeps only the innermost
+        frame and the one the walk ends at. ``trace`` collects (offset in the window,
+        word) of every return address read from a StackWindow, or None for any other read.
         ``read`` reads a stack word; a StackWindow is read inline, for speed."""
         frames: list[PhysFrame] = []
         if isinstance(read, StackWindow):
@@ -281,8 +292,15 @@ class Unwinder:
                         lr = word(sp)
                 else:
                     off = fp - PTR_SIZE - wlo
-                    lr = unpack(data, off)[0] if 0 <= off <= wlast else word(fp - PTR_SIZE)
-                if until_pc is not None and until_pc(pc, trap, f):
+                    if 0 <= off <= wlast:
+                        lr = unpack(data, off)[0]
+                        if trace is not None:
+                            trace.append((off, lr))
+                    else:
+                        lr = word(fp - PTR_SIZE)
+                        if trace is not None:
+                            trace.append(None)
+                if until_pc is not None and until_pc[(pc, trap)]:
                     frames.append(PhysFrame(pc, sp, fp, lr, f, trap))
                     return Walk(frames, "until")
                 if not summary or innermost:
@@ -311,6 +329,34 @@ class Unwinder:
                 innermost = False
         except FaultError:
             return Walk(frames, "fault")
+
+    def walk_window(self, start: Start, window: StackWindow, *, lo: int, hi: int,
+                    until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False) -> Walk:
+        """``walk`` over a goroutine's stack window, sharing work between goroutines: a
+        walk is a function of the start pc and the return addresses it reads, so when
+        another goroutine started at the same pc with the same stack depth and holds the
+        same return addresses in the same slots, its frames are this one's, shifted."""
+        sp0 = start.sp
+        data = window.data
+        if self.uses_lr or start.pc == 0 or window.lo != sp0 or len(data) != hi - sp0 or sp0 < lo:
+            return self.walk(start, window, lo=lo, hi=hi, until_pc=until_pc, summary=summary)
+        key = (start.pc, start.trap, start.syscall, hi - sp0, id(until_pc), summary)
+        known = self._templates.get(key)
+        if known is not None:
+            unpack = _U64.unpack_from
+            for slots, rel, stop in known:
+                for off, value in slots:
+                    if unpack(data, off)[0] != value:
+                        break
+                else:
+                    return Walk([PhysFrame(pc, sp0 + so, sp0 + fo, lr, f, trap) for pc, so, fo, lr, f, trap in rel],
+                                stop)
+        trace: list = []
+        walk = self.walk(start, window, lo=lo, hi=hi, until_pc=until_pc, summary=summary, trace=trace)
+        if None not in trace and walk.stop != "fault" and (known is None or len(known) < _TEMPLATES_PER_KEY):
+            rel = [(f.pc, f.sp - sp0, f.fp - sp0, f.lr, f.func, f.trap) for f in walk.frames]
+            self._templates.setdefault(key, []).append((tuple(trace), rel, walk.stop))
+        return walk
 
     # --- logical frames -------------------------------------------------------------------
 
@@ -346,6 +392,23 @@ class Unwinder:
     def iter_logical(self, frames: list[PhysFrame], stack: str = "") -> Iterator[Frame]:
         for pf in frames:
             yield from self.logical(pf, stack)
+
+
+class PcPredicate(dict):
+    """A per-pc fact about logical frames, computed on first lookup and kept: the
+    mapping a walk's ``until_pc`` looks (pc, trap) up in, at dict speed."""
+
+    def __init__(self, u: Unwinder, test: Callable[[list[LogicalInfo]], bool]) -> None:
+        super().__init__()
+        self.u = u
+        self.test = test
+
+    def __missing__(self, key: tuple[int, bool]) -> bool:
+        pc, trap = key
+        f = self.u.find_func(pc)
+        value = f is not None and self.test(self.u.logical_info_at(pc, trap, f))
+        self[key] = value
+        return value
 
 
 def unwinder(target: Target) -> Unwinder:

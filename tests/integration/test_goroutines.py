@@ -36,8 +36,8 @@ PANIC_CRASH_FRAMES = ("runtime.raise", "runtime.dieFromSignal", "runtime.crash",
 GO_INNER_FRAMES = 50
 
 
-def fixture(build: matrix.Build, mode: str) -> matrix.Fixture:
-    return matrix.crash(PROGRAM, build, args=[mode], core_kind="kernel")
+def fixture(build: matrix.Build, mode: str, core_kind: str = "kernel") -> matrix.Fixture:
+    return matrix.crash(PROGRAM, build, args=[mode], core_kind=core_kind)
 
 
 @lru_cache(maxsize=4)
@@ -81,9 +81,11 @@ def same_frame(ours: dict, theirs: go_tb.Frame) -> list[str]:
     return problems
 
 
-def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[str, ...] = ()) -> list[str]:
-    """Go's frames against ours; Go elides the middle of deep stacks. ``allow_prefix``:
-    functions ours may have above Go's first frame."""
+def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[str, ...] = (),
+                  our_elided: int = 0) -> list[str]:
+    """Go's frames against ours; both elide the middle of deep stacks (Go keeps 50 + 50,
+    godbg 500 + 500: ``our_elided`` frames left out). ``allow_prefix``: functions ours may
+    have above Go's first frame."""
     skip = 0
     if allow_prefix and theirs.frames:
         while skip < len(ours) and same_frame(ours[skip], theirs.frames[0]):
@@ -96,8 +98,9 @@ def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[
         head = theirs.frames[: theirs.elided_at]
         tail = theirs.frames[theirs.elided_at:]
         pairs = list(zip(ours[: len(head)], head)) + list(zip(ours[len(ours) - len(tail):], tail))
-        if theirs.elided > 0 and len(ours) != len(head) + len(tail) + theirs.elided:
-            return [f"{len(ours)} frames, Go has {len(head)} + {theirs.elided} elided + {len(tail)}"]
+        if theirs.elided > 0 and len(ours) + our_elided != len(head) + len(tail) + theirs.elided:
+            return [f"{len(ours)} + {our_elided} elided frames, Go has {len(head)} + {theirs.elided} elided "
+                    f"+ {len(tail)}"]
     else:
         if len(ours) != len(theirs.frames):
             return [f"{len(ours)} frames, Go printed {len(theirs.frames)}: "
@@ -111,8 +114,8 @@ def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_goroutines_match_go_traceback(build: matrix.Build, mode: str) -> None:
-    fx = fixture(build, mode)
+def test_goroutines_match_go_traceback(build: matrix.Build, mode: str, core_kind: str) -> None:
+    fx = fixture(build, mode, core_kind)
     tb = fx.traceback
     theirs = first_goroutines(tb)
     doc = run_json(fx, "goroutines")
@@ -149,8 +152,8 @@ def test_goroutines_match_go_traceback(build: matrix.Build, mode: str) -> None:
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_every_backtrace_matches_go(build: matrix.Build, mode: str) -> None:
-    fx = fixture(build, mode)
+def test_every_backtrace_matches_go(build: matrix.Build, mode: str, core_kind: str) -> None:
+    fx = fixture(build, mode, core_kind)
     tb = fx.traceback
     crashing = tb.goroutines[0].id  # printed first: the panicking / signalled goroutine
     problems = []
@@ -162,7 +165,7 @@ def test_every_backtrace_matches_go(build: matrix.Build, mode: str) -> None:
         assert bt["goroutine"] == goid
         own = [f for f in bt["frames"] if "stack" not in f]
         prefix = PANIC_CRASH_FRAMES if (mode == "panic" and goid == crashing) else ()
-        for p in compare_stack(own, t, allow_prefix=prefix):
+        for p in compare_stack(own, t, allow_prefix=prefix, our_elided=bt["elided"]):
             problems.append(f"goroutine {goid} ({t.status}): {p}")
         checked += 1
     assert checked > 250
@@ -270,3 +273,33 @@ def test_cli_and_text(build: matrix.Build) -> None:
     bad = run_cli(fx, "bt", "999999")
     assert bad.returncode == 2 and bad.stderr.startswith("godbg: ") and "999999" in bad.stderr
     assert run_cli(fx, "bt").returncode == 2
+
+
+# What a throw's goroutine has above the frame Go starts it at (fatalthrow passes its
+# caller's pc/sp), and what the crashing M's g0 has above Go's "runtime stack:".
+THROW_FRAMES = ("runtime.systemstack_switch", "runtime.fatalthrow")
+G0_CRASH_FRAMES = ("runtime.raise", "runtime.dieFromSignal", "runtime.crash", "runtime.fatalthrow.func1",
+                   "runtime.fatalthrow")
+
+
+@pytest.mark.parametrize("mode", ["overflow", "deadlock", "mapwrites"])
+def test_throws_match_go(build: matrix.Build, mode: str) -> None:
+    """Fatal errors (testdata/panics): the throwing goroutine's frames continue from its
+    sched (saved by systemstack/morestack) after godbg's g0 frames, and the crashing M's
+    g0 frames end with Go's "runtime stack:"; 87,000-frame stacks are elided like Go's."""
+    fx = matrix.crash("panics", build, args=[mode], core_kind="kernel")
+    tb = fx.traceback
+    problems = []
+    for goid, t in first_goroutines(tb).items():
+        bt = run_json(fx, "bt", str(goid))
+        own = [f for f in bt["frames"] if "stack" not in f]
+        prefix = THROW_FRAMES if any(f.get("stack") for f in bt["frames"]) else ()
+        for p in compare_stack(own, t, allow_prefix=prefix, our_elided=bt["elided"]):
+            problems.append(f"goroutine {goid}: {p}")
+    crashing = [m for m in run_json(fx, "ms")["ms"] if m["crashing"]]
+    assert len(crashing) == 1
+    g0 = [f for f in run_json(fx, "bt", "--m", str(crashing[0]["id"]))["frames"] if f.get("stack") == "g0"]
+    for stack in tb.system_stacks:
+        if stack.kind == "runtime stack":
+            problems += [f"runtime stack: {p}" for p in compare_stack(g0, stack, allow_prefix=G0_CRASH_FRAMES)]
+    assert not problems, "\n".join(problems[:40])

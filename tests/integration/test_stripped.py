@@ -26,7 +26,7 @@ from godbg.backends.core.corefile import open_core_target
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError
 from godbg.render.theme import PLAIN
-from godbg.runtime.globals_stripped import GLOBAL_NAMES, find
+from godbg.runtime.globals_stripped import GLOBAL_NAMES, find, resolve_ref
 from godbg.runtime.layouts_builtin import tables
 from godbg.target.binary import GoBinary
 from godbg.target.target import Target
@@ -70,27 +70,36 @@ def run_json(fx: matrix.Fixture, *argv: str) -> dict[str, Any]:
 
 @default_builds
 def test_builtin_tables_match_a_fresh_build(build: matrix.Build) -> None:
-    """What scripts/gen_layouts.py would write now for this toolchain is what is shipped."""
+    """What scripts/gen_layouts.py reads from this toolchain's builds now is what is
+    shipped: every layout, the constants, each global's size and section. (Which code
+    references it picks may change with the test programs; that they all still hold is
+    the next test.)"""
     key, fresh = gen_layouts.release(build.go)
     shipped = tables()["releases"].get(key)
-    assert shipped is not None, f"layouts_builtin.json has no go{key}: run scripts/gen_layouts.py"
-    assert shipped["toolchain"] == fresh["toolchain"]
+    stale = "run scripts/gen_layouts.py"
+    assert shipped is not None, f"layouts_builtin.json has no go{key}: {stale}"
+    assert shipped["toolchain"] == fresh["toolchain"] and shipped["source"] == fresh["source"]
     for name, lay in fresh["layouts"].items():
-        assert shipped["layouts"].get(name) == lay, f"{name} is stale: run scripts/gen_layouts.py"
-    assert shipped["layouts"].keys() == fresh["layouts"].keys()
-    assert shipped["constants"] == fresh["constants"]
-    assert shipped["globals"] == fresh["globals"], "code references are stale: run scripts/gen_layouts.py"
+        assert shipped["layouts"].get(name) == lay, f"{name} differs from the DWARF of a fresh build: {stale}"
+    assert shipped["constants"] == fresh["constants"], stale
+    for name, entry in fresh["globals"].items():
+        assert (shipped["globals"][name]["size"], shipped["globals"][name]["section"]) == (
+            entry["size"], entry["section"]), f"{name}: {stale}"
 
 
 @default_builds
 @pytest.mark.parametrize("program", PROGRAMS)
 def test_code_references_find_every_global(build: matrix.Build, program: str) -> None:
-    """On unstripped builds of every test program the symbol table knows the answer."""
+    """On unstripped builds of every test program the symbol table knows the answer:
+    each recorded reference must name it on its own, at its recorded place."""
     binary = GoBinary(str(matrix.build_program(program, build)))
     entries = tables()["releases"][".".join(build.go.split(".")[:2])]["globals"]
     assert set(entries) == set(GLOBAL_NAMES)
     for name, entry in entries.items():
-        assert find(binary, name, entry) == binary.symbol(name).addr, name
+        want = binary.symbol(name).addr
+        assert find(binary, name, entry) == want, name
+        for ref in entry["refs"]:
+            assert resolve_ref(binary, ref) == want, (name, ref["func"], ref["offset"])
 
 
 # --- goroutines and bt against Go's traceback of the stripped run ------------------------------
