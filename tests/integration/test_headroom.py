@@ -89,8 +89,7 @@ def test_agrees_with_gdb_reading_of_g(fx):
     by_id = {g["id"]: g for g in doc["goroutines"]}
     recs = fx.truth["goroutines"]
     gps = [fx.traceback.goroutine(r["goid"]).gp for r in recs]
-    if any(gp is None for gp in gps):
-        pytest.skip("this Go release prints no gp= in its traceback headers")
+    assert all(gps), "GOTRACEBACK=crash prints gp= in every goroutine header"
     fields = ("stack.lo", "stack.hi", "sched.sp")
     # gdb's Go expressions cannot cast to runtime.g*: ask gdb's Python API instead.
     cmds = [f"python v = gdb.Value({gp:#x}).cast(gdb.lookup_type('runtime.g').pointer()).dereference(); "
