@@ -4,11 +4,11 @@ render. Shared by core mode, gdb and delve so they print the same thing."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from godbg.commands import registry
 from godbg.commands.base import HelpShown, Outcome, make_parser
-from godbg.errors import BadInputError
+from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_json, to_text, warning_lines
 from godbg.render.theme import Theme
 from godbg.target.target import Target
@@ -20,6 +20,26 @@ class Printed:
     stderr: str
     status: int
     outcome: Outcome | None = None
+
+
+# runtime.main lives in $GOROOT/src/runtime/proc.go in every supported release.
+_RUNTIME_MAIN = "runtime.main"
+_RUNTIME_MAIN_FILE = "/src/runtime/proc.go"
+
+
+def with_program_context(theme: Theme, target: Target) -> Theme:
+    """The theme, told the program's main module and GOROOT (for colour and short paths)."""
+    if theme.main_module or theme.goroot:
+        return theme
+    try:
+        main_module = target.binary.buildinfo.main_path
+        tab = target.binary.pclntab
+        f = tab.func_by_name(_RUNTIME_MAIN)
+        file = tab.pcline(f, f.entry)[0] if f is not None else ""
+    except GodbgError:
+        return theme
+    goroot = file[: -len(_RUNTIME_MAIN_FILE)] if file.endswith(_RUNTIME_MAIN_FILE) else ""
+    return replace(theme, main_module=main_module, goroot=goroot)
 
 
 def command_names() -> list[str]:
@@ -41,6 +61,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
     except HelpShown:
         return Printed(parser.format_help(), "", 0)
     outcome = module.run(target, args)
+    theme = with_program_context(theme, target)
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
     if outcome.streamed:
         text = ""

@@ -11,7 +11,8 @@ def paint_function(function: str | None, theme: Theme) -> str:
     if not function:
         return "-"
     pkg = package_of(function)
-    if pkg == "main":
+    if pkg == "main" or (theme.main_module and (pkg == theme.main_module
+                                                 or pkg.startswith(theme.main_module + "/"))):
         return theme.main_func(function)
     if "." in pkg.split("/", 1)[0]:
         return theme.dep_func(function)
@@ -30,7 +31,7 @@ def frame_lines(frames: list[dict], theme: Theme, indent: str = "  ") -> list[st
             tags.append(f["stack"])
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         lines.append(f"{indent}{name}{suffix}")
-        where = f"{f['file']}:{f['line']}"
+        where = f"{theme.path(f['file'])}:{f['line']}"
         extra = ""
         if "pc" in f and not f.get("inlined"):
             extra = f"  pc={f['pc']} sp={f['sp']}"

@@ -52,6 +52,10 @@ def render(data: dict, theme: Theme) -> str:
     if frames:
         lines.append("")
         lines.append(theme.heading("frames"))
+        frames, hidden = _from_panic_site(frames)
+        if hidden:
+            lines.append(theme.location(f"  ({hidden} frames of the crash handler above the panic hidden; "
+                                        f"`bt {goroutine}` or --json shows them)"))
         elided = data.get("elided", 0)
         if elided:
             half = len(frames) // 2
@@ -61,6 +65,19 @@ def render(data: dict, theme: Theme) -> str:
         else:
             lines.extend(frame_lines(frames, theme))
     return "\n".join(lines)
+
+
+# The innermost frame people care about: where the panic was raised.
+PANIC_FUNCTION = "runtime.gopanic"
+
+
+def _from_panic_site(frames: list[dict]) -> tuple[list[dict], int]:
+    """Frames from the (innermost) gopanic out, and how many crash-handler frames above
+    it (raise, dieFromSignal, fatalpanic, the signal stack) were left out."""
+    for i, f in enumerate(frames):
+        if f.get("function") == PANIC_FUNCTION:
+            return frames[i:], i
+    return frames, 0
 
 
 def panic_line(p: dict, theme: Theme) -> str:
@@ -86,7 +103,7 @@ def frame_lines(frames: list[dict[str, Any]], theme: Theme) -> list[str]:
         tags = [t for t in ("inlined" if f.get("inlined") else "", f.get("stack", "")) if t]
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         out.append(f"  {paint_function(f['function'], theme)}{suffix}")
-        out.append(f"      {theme.location(f['file'] + ':' + str(f['line']))}")
+        out.append(f"      {theme.location(theme.path(f['file']) + ':' + str(f['line']))}")
         src = source_line(f.get("file", ""), f.get("line", 0))
         if src is not None:
             out.append(f"      {theme.location(str(f['line']).rjust(5))}  {highlight(src, theme)}")

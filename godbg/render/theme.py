@@ -22,6 +22,16 @@ _CODES = {
 @dataclass(frozen=True)
 class Theme:
     enabled: bool = False
+    # The program's main module path (build info), to tell its code from dependencies.
+    main_module: str = ""
+    # The toolchain's GOROOT as the binary's file table spells it, shown as $GOROOT.
+    goroot: str = ""
+
+    def path(self, file: str) -> str:
+        """A source path for people: the toolchain's tree shortened to $GOROOT."""
+        if self.goroot and file.startswith(self.goroot + "/"):
+            return "$GOROOT" + file[len(self.goroot):]
+        return file
 
     def paint(self, text: str, *styles: str) -> str:
         if not self.enabled or not styles:

@@ -21,7 +21,7 @@ from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.layouts import StructLayout, layout
-from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, unwinder
+from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, _read_uncached, unwinder
 from godbg.target.target import Target, Thread
 
 # runtime/runtime2.go status values (stable 1.22-1.27); names are read from DWARF when
@@ -34,6 +34,9 @@ FALLBACK_STATUS_NAMES = {
     7: "enqueue", 8: "copystack", 9: "preempted", 10: "leaked", 11: "deadextra",
 }
 DEAD_STATUSES = (G_DEAD, G_DEADEXTRA)
+# Bulk g reads: neighbours closer than BULK_GAP bytes share one read of at most BULK_READ.
+BULK_GAP = 4096
+BULK_READ = 1 << 20
 
 # The kernel's signal frame (Linux): amd64 rt_sigframe is {pretcode, ucontext, siginfo},
 # so the ucontext starts right above sigtramp's return address slot, i.e. at its frame's
@@ -190,14 +193,36 @@ def read_g(target: Target, addr: int) -> G:
 
 
 def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
-    """Many gs: None for one whose memory is not in the target."""
-    out: list[G | None] = []
-    for a in addrs:
+    """Many gs, read in bulk: gs are heap objects of one size class, mostly side by side,
+    so neighbours come in one read. None for a g whose memory is not in the target."""
+    reader = _g_reader(target)
+    size = reader.size
+    cache = target.cache
+    found: dict[int, G | None] = {}
+    todo = sorted({a for a in addrs if f"g:{a:#x}" not in cache})
+    i = 0
+    while i < len(todo):
+        j = i + 1
+        while (j < len(todo) and todo[j] - todo[j - 1] <= BULK_GAP
+               and todo[j] + size - todo[i] <= BULK_READ):
+            j += 1
+        base = todo[i]
         try:
-            out.append(read_g(target, a))
+            blob = _read_uncached(target, base, todo[j - 1] + size - base)
         except FaultError:
-            out.append(None)
-    return out
+            blob = None
+        for a in todo[i:j]:
+            if blob is not None:
+                g = G(addr=a, **reader.decode(blob, a - base))
+                cache[f"g:{a:#x}"] = g
+                found[a] = g
+            else:
+                try:
+                    found[a] = read_g(target, a)
+                except FaultError:
+                    found[a] = None
+        i = j
+    return [found[a] if a in found else cache.get(f"g:{a:#x}") for a in addrs]
 
 
 def read_m(target: Target, addr: int) -> M:

@@ -115,7 +115,10 @@ def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[
 
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_go_traceback(build: matrix.Build, mode: str, core_kind: str) -> None:
-    fx = fixture(build, mode, core_kind)
+    check_goroutines(fixture(build, mode, core_kind))
+
+
+def check_goroutines(fx: matrix.Fixture) -> None:
     tb = fx.traceback
     theirs = first_goroutines(tb)
     doc = run_json(fx, "goroutines")
@@ -153,7 +156,18 @@ def test_goroutines_match_go_traceback(build: matrix.Build, mode: str, core_kind
 
 @pytest.mark.parametrize("mode", MODES)
 def test_every_backtrace_matches_go(build: matrix.Build, mode: str, core_kind: str) -> None:
-    fx = fixture(build, mode, core_kind)
+    check_backtraces(fixture(build, mode, core_kind), mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stripped_binaries(build: matrix.Build, mode: str) -> None:
+    """No symbols, no DWARF: the pclntab (found without symbols) still unwinds everything."""
+    fx = fixture(build.variant(stripped=True), mode)
+    check_goroutines(fx)
+    check_backtraces(fx, mode)
+
+
+def check_backtraces(fx: matrix.Fixture, mode: str) -> None:
     tb = fx.traceback
     crashing = tb.goroutines[0].id  # printed first: the panicking / signalled goroutine
     problems = []
