@@ -92,13 +92,17 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     group_args = ["--group"] + (["--limit", str(args.groups)] if args.groups else [])
     groups = _section(target, notes, "goroutines", *group_args)
     headroom = _section(target, notes, "headroom", "--top", str(args.headroom))
+    groups_list = (groups or {}).get("groups")
+    if groups_list and goid is not None:
+        # The crashing goroutine's group first, then the largest (panicparse style).
+        groups_list = sorted(groups_list, key=lambda g: goid not in g["ids"])
     data = {
         "headline": headline(info, panic),
         "binary": target.binary.path,
         "info": info,
         "panic": panic,
         "crashing_goroutine": crashing,
-        "groups": (groups or {}).get("groups"),
+        "groups": groups_list,
         "goroutine_count": (groups or {}).get("total"),
         "group_count": (groups or {}).get("total_groups"),
         "headroom": headroom,

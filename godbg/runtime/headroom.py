@@ -35,8 +35,11 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     names = [print_name(pf.func.name) for pf in frames]
     deepest = next((n for n in names if not n.startswith(RUNTIME_PREFIX)), names[0] if names else None)
     repeated = None
-    if names:
-        name, times = Counter(names).most_common(1)[0]
+    # Recursion in the program, not the runtime's own re-entry (gopanic twice for a
+    # panic raised in a deferred call is not recursion anyone needs to hear about).
+    counts = Counter(n for n in names if not n.startswith(RUNTIME_PREFIX))
+    if counts:
+        name, times = counts.most_common(1)[0]
         if times > 1:
             repeated = {"function": name, "times": times}
     largest = None
