@@ -34,7 +34,7 @@ class Theme:
         return file
 
     def paint(self, text: str, *styles: str) -> str:
-        if not self.enabled or not styles:
+        if not self.enabled or not styles or not text:
             return text
         codes = ";".join(_CODES[s] for s in styles)
         return f"\x1b[{codes}m{text}\x1b[0m"

@@ -15,9 +15,10 @@ unwinder.initAt, Go 1.22-1.27):
 
 from __future__ import annotations
 
+import operator
 import struct
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, NamedTuple
 
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.layouts import StructLayout, layout
@@ -119,6 +120,17 @@ class FieldReader:
         self.struct = struct.Struct(fmt)
         self.size = self.struct.size
 
+    def getter(self, names: tuple[str, ...]) -> Callable[[bytes, int], tuple[int, ...]]:
+        """A decoder straight to a tuple of ``names`` in that order (0 for missing ones)."""
+        index = [self.names.index(n) if n in self.names else len(self.names) for n in names]
+        pick = operator.itemgetter(*index)
+        unpack = self.struct.unpack_from
+
+        def decode(data: bytes, offset: int = 0) -> tuple[int, ...]:
+            return pick(unpack(data, offset) + (0,))
+
+        return decode
+
     def decode(self, data: bytes, offset: int = 0) -> dict[str, int]:
         out = dict(zip(self.names, self.struct.unpack_from(data, offset)))
         for alias in self.missing:
@@ -126,8 +138,7 @@ class FieldReader:
         return out
 
 
-@dataclass(frozen=True)
-class G:
+class G(NamedTuple):
     addr: int
     goid: int
     status: int  # raw atomicstatus, scan bit included
@@ -157,8 +168,7 @@ class G:
         return self.base_status in DEAD_STATUSES
 
 
-@dataclass(frozen=True)
-class M:
+class M(NamedTuple):
     addr: int
     id: int
     procid: int
@@ -176,6 +186,11 @@ def _g_reader(target: Target) -> FieldReader:
         layout(target, "runtime.g"), G_FIELDS, {"status": "atomicstatus"}))
 
 
+def _g_decoder(target: Target) -> Callable[[bytes, int], tuple[int, ...]]:
+    """bytes of a g -> the G fields after addr."""
+    return target.memo("stacks:g_decoder", lambda: _g_reader(target).getter(G._fields[1:]))
+
+
 def _m_reader(target: Target) -> FieldReader:
     return target.memo("stacks:m_reader", lambda: FieldReader(layout(target, "runtime.m"), M_FIELDS, {}))
 
@@ -186,8 +201,7 @@ def read_g(target: Target, addr: int) -> G:
     found = target.cache.get(key)
     if found is None:
         reader = _g_reader(target)
-        values = reader.decode(target.memory.read(addr, reader.size))
-        found = G(addr=addr, **values)
+        found = G(addr, *_g_decoder(target)(target.memory.read(addr, reader.size), 0))
         target.cache[key] = found
     return found
 
@@ -195,8 +209,8 @@ def read_g(target: Target, addr: int) -> G:
 def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
     """Many gs, read in bulk: gs are heap objects of one size class, mostly side by side,
     so neighbours come in one read. None for a g whose memory is not in the target."""
-    reader = _g_reader(target)
-    size = reader.size
+    size = _g_reader(target).size
+    decode = _g_decoder(target)
     cache = target.cache
     found: dict[int, G | None] = {}
     todo = sorted({a for a in addrs if f"g:{a:#x}" not in cache})
@@ -213,7 +227,7 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
             blob = None
         for a in todo[i:j]:
             if blob is not None:
-                g = G(addr=a, **reader.decode(blob, a - base))
+                g = G(a, *decode(blob, a - base))
                 cache[f"g:{a:#x}"] = g
                 found[a] = g
             else:
