@@ -32,7 +32,7 @@ def render(data: dict, theme: Theme) -> str:
             _state(g, theme),
             "-" if g["m"] is None else str(g["m"]),
             paint_function(g["user_function"] or g["function"], theme),
-            theme.location(g["location"] or "-"),
+            theme.location(theme.path(g["location"]) if g["location"] else "-"),
             human_bytes(st["used"]) + "/" + human_bytes(st["size"]) if st["used"] is not None else "-",
             paint_function(g["created_by"], theme) if g["created_by"] else "-",
         ])
