@@ -20,6 +20,8 @@ Warn = Callable[[str], None]
 
 PTR = struct.Struct("<Q")
 PTR_SIZE = 8
+# Memory is mapped, and dumped into cores, in pages of this size.
+PAGE = 4096
 
 # Keys and elems larger than this are stored behind a pointer, in both implementations
 # (runtime/map.go maxKeySize/maxElemSize; internal/abi MapMaxKeyBytes/MapMaxElemBytes).
@@ -152,14 +154,41 @@ def read_array(memory: ReadableMemory, address: int, n: int, size: int, warn: Wa
             continue
         except GodbgError:
             pass
-        for i in range(first, first + count):
+        bad |= _read_by_page(memory, address, size, first, count, buf)
+    if bad:
+        warn(f"{len(bad)} of {n} {what} at {address:#x} are unreadable; their entries are missing")
+    return buf, bad
+
+
+def _read_by_page(memory: ReadableMemory, address: int, size: int, first: int, count: int,
+                  buf: bytearray) -> set[int]:
+    """Records first..first+count of a chunk that faulted, read a page at a time: memory
+    is mapped (and dumped) in whole pages, so a page whose first and last records are
+    unreadable is condemned without a read per record. Returns the unreadable indices."""
+    bad: set[int] = set()
+    start = address + first * size
+    end = start + count * size
+    unreadable: list[tuple[int, int]] = []
+    pos = start
+    while pos < end:
+        stop = min(end, (pos & ~(PAGE - 1)) + PAGE)
+        try:
+            buf[pos - address:stop - address] = memory.read(pos, stop - pos)
+        except GodbgError:
+            unreadable.append((pos, stop))
+        pos = stop
+    for lo, hi in unreadable:
+        records = range(max(first, (lo - address) // size), min(first + count, -(-(hi - address) // size)))
+        ends = (records[0], records[-1])
+        if all(not _readable(memory, address + i * size, size) for i in ends):
+            bad.update(records)  # the whole page is gone, as it is in a core
+            continue
+        for i in records:  # a mapping that ends inside the page: record by record
             try:
                 buf[i * size:(i + 1) * size] = memory.read(address + i * size, size)
             except GodbgError:
                 bad.add(i)
-    if bad:
-        warn(f"{len(bad)} of {n} {what} at {address:#x} are unreadable; their entries are missing")
-    return buf, bad
+    return bad
 
 
 def _readable(memory: ReadableMemory, address: int, size: int) -> bool:

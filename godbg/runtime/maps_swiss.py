@@ -154,7 +154,8 @@ def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: Sl
     if dir_len != 1 << depth:
         warn(f"map at {address:#x}: directory length {dir_len} is not 2^globalDepth ({depth}): corrupt header")
     raw_dir, bad = read_array(memory, dir_ptr, dir_len, PTR.size, warn, "directory entries")
-    tables = [p for i, p in enumerate(PTR.unpack_from(raw_dir, 8 * i)[0] for i in range(dir_len)) if i not in bad]
+    entries = memoryview(bytes(raw_dir)).cast("Q").tolist()
+    tables = [p for i, p in enumerate(entries) if i not in bad] if bad else entries
     slots = 0
     for index, table in enumerate(dict.fromkeys(tables)):
         if not table:

@@ -23,6 +23,10 @@ FP_REG = {"amd64": "rbp", "arm64": "x29"}
 LR_REG = {"amd64": None, "arm64": "x30"}
 
 
+# A command's answer carries at most this many warnings.
+MAX_WARNINGS = 50
+
+
 @dataclass(frozen=True)
 class Thread:
     """One OS thread and its registers at the stop (live) or at the dump (core)."""
@@ -116,8 +120,16 @@ class Target:
         return self.cache[key]
 
     def warn(self, message: str) -> None:
-        if message not in self.warnings:
+        """Note something the answer should carry; a corrupt structure can produce
+        thousands, so they are deduplicated and the list is capped."""
+        seen = self.cache.setdefault("warnings_seen", set())
+        if message in seen:
+            return
+        seen.add(message)
+        if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append(message)
+        elif len(self.warnings) == MAX_WARNINGS:
+            self.warnings.append("more warnings left out: the structures read are badly corrupt")
 
     def symbol_address(self, name: str) -> int:
         """Address of a Go global: the ELF symbol table first, then DWARF, then (a
