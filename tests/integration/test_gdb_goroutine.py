@@ -60,3 +60,37 @@ def test_frame_and_args_on_goroutine(build, core_kind):
     assert sum(1 for f in frames if f[2] == "main.recurse") == rec["recurse_frames"]
     # back to the thread's own frames
     assert parse_bt(res.outputs[3])[0][2] != "runtime.gopark"
+
+
+def test_gdb_bt_of_goroutines_live(build, tmp_path):
+    """Live: the program stopped by gdb at its fatal SIGABRT, after Go printed its own
+    traceback of every goroutine (which this run's frames are compared with). Goroutine
+    ids differ from run to run, so gdb reads this run's truth file to pick them."""
+    import json
+
+    from tests.integration import traceback as go_traceback
+
+    binary = matrix.build_program("headroom", build)
+    env = matrix.program_env(tmp_path)
+    script = tmp_path / "each.py"
+    script.write_text(
+        "import json\n"
+        f"truth = json.load(open({str(tmp_path / 'truth.json')!r}))\n"
+        "out = {}\n"
+        "for rec in truth['goroutines']:\n"
+        "    gdb.execute(f\"go goroutine {rec['goid']}\", to_string=True)\n"
+        "    out[rec['goid']] = gdb.execute('bt 12', to_string=True)\n"
+        "    gdb.execute('go goroutine none')\n"
+        "print(json.dumps(out))\n")
+    res = gdb_batch([f"source {script}"], str(binary), before=["run"], env=env, cwd=str(tmp_path))
+    bts = json.loads(res.outputs[0].splitlines()[-1])
+    both = res.stdout + res.stderr
+    tb = go_traceback.parse(both[both.index("panic: "):])
+    assert len(bts) == 4
+    for goid, text in bts.items():
+        ours = [f for f in parse_bt(text) if f[0] >= 1 and f[1] is not None]
+        physical = [f for f in tb.goroutine(int(goid)).frames if f.pc is not None]
+        n = min(len(ours), len(physical), 10)
+        assert n >= 3, text
+        for (_lvl, pc, func, file, line), want in zip(ours[:n], physical[:n]):
+            assert (func, pc, file, line) == (want.function.split("(")[0], want.pc, want.file, want.line)

@@ -82,7 +82,10 @@ class GoroutineUnwinder(Unwinder):
             return None
         if pending.level() == 0:
             nxt = 0
-            info = pending.create_unwind_info(FrameId(sp, pc))
+            # gdb stops at a caller whose stack address is inner to (below) its callee's;
+            # the thread's own stack may lie above the goroutine's (a live main thread),
+            # so frame #0's id takes the lower of the two.
+            info = pending.create_unwind_info(FrameId(min(sp, sel.frames[0].sp), pc))
             bp = sel.first_bp
         else:
             i = sel.index_of(pc, sp)
