@@ -39,6 +39,10 @@ _FULL_SLOTS: dict[int, tuple[int, ...]] = {}
 MAX_TABLE_CAPACITY = 1024
 # Sanity caps: past these the header is corrupt memory, not a big map.
 MAX_DIR_LEN = 1 << 24
+# globalDepth of a real map is at most log2(MAX_DIR_LEN); beyond it the field is corrupt.
+MAX_GLOBAL_DEPTH = 24
+# A directory whose tables keep failing is not a directory: stop walking it.
+MAX_BAD_TABLES_IN_A_ROW = 16
 MAX_CAPACITY = 1 << 16  # table.capacity is a uint16
 STALE_TABLE_INDEX = -1
 _U16 = struct.Struct("<H")
@@ -152,16 +156,26 @@ def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: Sl
     if dir_len < 0 or dir_len > MAX_DIR_LEN:
         raise CorruptError(f"map at {address:#x} has a directory of {dir_len} tables: not a live map")
     if dir_len != 1 << depth:
+        # The runtime keeps dirLen == 1 << globalDepth: one of them is corrupt. Read the
+        # shorter directory, so a wild length cannot send the walk through the heap.
         warn(f"map at {address:#x}: directory length {dir_len} is not 2^globalDepth ({depth}): corrupt header")
+        if depth < MAX_GLOBAL_DEPTH:
+            dir_len = min(dir_len, 1 << depth)
     raw_dir, bad = read_array(memory, dir_ptr, dir_len, PTR.size, warn, "directory entries")
     entries = memoryview(bytes(raw_dir)).cast("Q").tolist()
     tables = [p for i, p in enumerate(entries) if i not in bad] if bad else entries
     slots = 0
+    bad_in_a_row = 0
     for index, table in enumerate(dict.fromkeys(tables)):
         if not table:
             warn(f"map at {address:#x}: directory entry {index} is nil (corrupt directory)")
             continue
         info = _walk_table(memory, table, lay, sink, warn)
+        bad_in_a_row = 0 if info is not None else bad_in_a_row + 1
+        if bad_in_a_row >= MAX_BAD_TABLES_IN_A_ROW:
+            warn(f"map at {address:#x}: {bad_in_a_row} tables in a row are unreadable or corrupt; "
+                 "the rest of the directory was not walked")
+            break
         if info is not None:
             stats["tables"].append(info)
             stats["groups"] += info["groups"]

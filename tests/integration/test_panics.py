@@ -129,6 +129,10 @@ def test_replay_needs_a_live_program(build: matrix.Build) -> None:
 # --- live, in gdb ----------------------------------------------------------------------------
 
 
+# CONTRACT.md: the events `panic replay --json` writes, one object a line.
+REPLAY_EVENTS = {"panic", "defer", "recovered", "repanic", "fatal", "exit"}
+
+
 def _line_of(text: str) -> int:
     src = (matrix.TESTDATA / PROGRAM / "main.go").read_text().splitlines()
     return next(i for i, line in enumerate(src, 1) if text in line)
@@ -138,14 +142,15 @@ def _replay(build: matrix.Build, mode: str, marker: str) -> tuple[list[dict], st
     binary = matrix.build_program(PROGRAM, build)
     res = gdb_batch(
         ["go panic replay --json"], str(binary), args=[mode],
-        before=["python import godbg.backends.gdb.replay as r; r.register()",
-                f"break main.go:{_line_of(marker)}", "run"],
+        before=[f"break main.go:{_line_of(marker)}", "run"],
         env={"GOTRACEBACK": "single", "GODBG_TRUTH": ""}, cwd=str(binary.parent),
     )
-    events = [json.loads(line) for line in res.outputs[0].splitlines() if line.startswith("{")]
+    lines = [line for line in res.outputs[0].splitlines() if line.strip()]
+    # --json: one event object a line and nothing else (the contract's event stream)
+    events = [json.loads(line) for line in lines]
     assert events, res.stdout[-3000:] + res.stderr[-3000:]
-    assert events[-1].get("event") == "end"
-    return events[:-1], res.stderr
+    assert all(e["event"] in REPLAY_EVENTS for e in events), events
+    return events, res.stderr
 
 
 @pytest.mark.gdb
