@@ -23,7 +23,7 @@ def build_parser() -> ArgumentParser:
         prog="godbg",
         description="See inside the Go runtime: maps, goroutines, stacks and panics, "
         "from a core file, inside gdb, or through delve.",
-        epilog="commands: " + ", ".join(command_names()) + ". In gdb: source gdbinit.py, then `go help`.",
+        epilog="commands: " + ", ".join(command_names()) + ". In gdb: source gdbinit.py, then `help go`.",
     )
     parser.add_argument("--version", action="version", version=f"godbg {__version__}")
     sub = parser.add_subparsers(dest="mode", metavar="MODE")
@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except GodbgError as e:
         _debug_traceback()
-        print(f"godbg: {e}", file=sys.stderr)
+        message = str(e)
+        print(message if message.startswith("godbg") else f"godbg: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("godbg: interrupted", file=sys.stderr)
