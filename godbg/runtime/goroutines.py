@@ -117,7 +117,30 @@ def walk_goroutine(target: Target, g: G, full: bool) -> GoroutineRecord:
     return GoroutineRecord(g, stack, full, u)
 
 
-def goroutine_json(target: Target, rec: GoroutineRecord, guard: int) -> dict:
+class _Names:
+    """Per-listing memo of the names many goroutines share (status, wait reason,
+    creator and start function): 100,000 goroutines have a handful of distinct ones."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._states: dict[tuple[int, int], tuple[str, str | None]] = {}
+        self._funcs: dict[int, str | None] = {}
+
+    def state(self, g: G) -> tuple[str, str | None]:
+        key = (g.status, g.waitreason)
+        found = self._states.get(key)
+        if found is None:
+            found = self._states[key] = (status_name(self.target, g.status), wait_reason(self.target, g))
+        return found
+
+    def func(self, pc: int) -> str | None:
+        if pc not in self._funcs:
+            self._funcs[pc] = func_name_at(self.target, pc)
+        return self._funcs[pc]
+
+
+def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, names: _Names | None = None) -> dict:
+    names = names or _Names(target)
     g = rec.g
     innermost, user = rec.innermost_and_user()
     where = user or innermost
@@ -133,18 +156,19 @@ def goroutine_json(target: Target, rec: GoroutineRecord, guard: int) -> dict:
         "used": g.hi - sp if inside else None,  # type: ignore[operator]
         "guard_headroom": sp - (g.lo + guard) if inside else None,  # type: ignore[operator]
     }
-    created_by = func_name_at(target, g.gopc) if g.goid != MAIN_GOID else None
+    created_by = names.func(g.gopc) if g.goid != MAIN_GOID else None
+    status, reason = names.state(g)
     return {
         "id": g.goid,
-        "status": status_name(target, g.status),
-        "wait_reason": wait_reason(target, g),
+        "status": status,
+        "wait_reason": reason,
         "waiting_since_ns": g.waitsince or None,
         "function": innermost[0] if innermost else None,
         "user_function": user[0] if user else None,
         "location": f"{where[1]}:{where[2]}" if where else None,
         "created_by": created_by,
         "parent_goid": g.parent_goid or None,
-        "start_function": func_name_at(target, g.startpc),
+        "start_function": names.func(g.startpc),
         "m": m.id if m is not None else None,
         "thread": (thread.tid if thread is not None else (m.procid or None)) if m is not None else None,
         "locked_to_thread": bool(g.lockedm),
@@ -169,6 +193,7 @@ def goroutines(target: Target, *, include_dead: bool = False, full: bool = False
     """(record, contract JSON) for every goroutine in allgs order."""
     guard = stack_guard(target)
     u = unwinder(target)
+    names = _Names(target)
     out = []
     for g in gs if gs is not None else live_gs(target, include_dead):
         try:
@@ -176,7 +201,7 @@ def goroutines(target: Target, *, include_dead: bool = False, full: bool = False
         except (FaultError, GodbgError) as e:
             target.warn(f"goroutine {g.goid}: {e}")
             rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)
-        out.append((rec, goroutine_json(target, rec, guard)))
+        out.append((rec, goroutine_json(target, rec, guard, names)))
     return out
 
 

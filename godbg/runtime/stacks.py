@@ -197,12 +197,12 @@ def _m_reader(target: Target) -> FieldReader:
 
 def read_g(target: Target, addr: int) -> G:
     """One g, memoized per stop."""
-    key = f"g:{addr:#x}"
-    found = target.cache.get(key)
+    key = ("g", addr)
+    found = target.cache.get(key)  # type: ignore[call-overload]
     if found is None:
         reader = _g_reader(target)
         found = G(addr, *_g_decoder(target)(target.memory.read(addr, reader.size), 0))
-        target.cache[key] = found
+        target.cache[key] = found  # type: ignore[index]
     return found
 
 
@@ -211,9 +211,10 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
     so neighbours come in one read. None for a g whose memory is not in the target."""
     size = _g_reader(target).size
     decode = _g_decoder(target)
-    cache = target.cache
+    cache: dict = target.cache  # type: ignore[assignment]
     found: dict[int, G | None] = {}
-    todo = sorted({a for a in addrs if f"g:{a:#x}" not in cache})
+    todo = sorted({a for a in addrs if ("g", a) not in cache})
+    make = G
     i = 0
     while i < len(todo):
         j = i + 1
@@ -225,18 +226,19 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
             blob = _read_uncached(target, base, todo[j - 1] + size - base)
         except FaultError:
             blob = None
-        for a in todo[i:j]:
-            if blob is not None:
-                g = G(a, *decode(blob, a - base))
-                cache[f"g:{a:#x}"] = g
+        if blob is not None:
+            for a in todo[i:j]:
+                g = make(a, *decode(blob, a - base))
+                cache[("g", a)] = g
                 found[a] = g
-            else:
+        else:
+            for a in todo[i:j]:
                 try:
                     found[a] = read_g(target, a)
                 except FaultError:
                     found[a] = None
         i = j
-    return [found[a] if a in found else cache.get(f"g:{a:#x}") for a in addrs]
+    return [found[a] if a in found else cache.get(("g", a)) for a in addrs]
 
 
 def read_m(target: Target, addr: int) -> M:
@@ -580,7 +582,7 @@ STACK_FORK = 0xFFFFFFFFFFFFFB2E
 STACK_FORCE_MOVE = 0xFFFFFFFFFFFFFEED
 GUARD_SENTINELS = (STACK_PREEMPT, STACK_FORK, STACK_FORCE_MOVE)
 # How many goroutines are sampled to measure the guard.
-GUARD_SAMPLE = 4096
+GUARD_SAMPLE = 512
 
 
 def stack_guard(target: Target) -> int:
