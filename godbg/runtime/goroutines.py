@@ -17,7 +17,17 @@ from godbg.runtime.stacks import (
     status_name,
     wait_reason,
 )
-from godbg.runtime.unwind import Frame, LogicalInfo, PcPredicate, PhysFrame, Unwinder, unwinder
+from godbg.runtime.unwind import (
+    MAX_WINDOW,
+    Frame,
+    LogicalInfo,
+    PcPredicate,
+    PhysFrame,
+    Start,
+    Unwinder,
+    read_uncached,
+    unwinder,
+)
 from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
@@ -140,13 +150,14 @@ class _Names:
 
 
 def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, names: _Names | None = None) -> dict:
-    names = names or _Names(target)
-    g = rec.g
     innermost, user = rec.innermost_and_user()
+    return _doc(rec.g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names or _Names(target))
+
+
+def _doc(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m, thread, sp: int | None, guard: int,
+         names: _Names) -> dict:
+    """The contract's JSON for one goroutine."""
     where = user or innermost
-    m = rec.stack.m
-    thread = rec.stack.thread
-    sp = rec.stack.sp
     inside = bool(sp) and g.lo <= sp <= g.hi  # type: ignore[operator]
     stack = {
         "lo": g.lo,
@@ -188,20 +199,52 @@ def live_gs(target: Target, include_dead: bool = False) -> list[G]:
     return out
 
 
+def _parked_start(g: G) -> Start | None:
+    """Where a goroutine that no M runs and that is in no syscall resumes: its g.sched,
+    the start goroutine_start would choose for it."""
+    if g.m or g.syscallsp or not g.sched_pc or not g.lo <= g.sched_sp < g.hi:
+        return None
+    if g.hi - g.sched_sp > MAX_WINDOW:
+        return None
+    return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched")
+
+
 def goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
-               gs: list[G] | None = None) -> list[tuple[GoroutineRecord, dict]]:
-    """(record, contract JSON) for every goroutine in allgs order."""
+               gs: list[G] | None = None) -> list[tuple[GoroutineRecord | None, dict]]:
+    """(record, contract JSON) for every goroutine in allgs order. Without ``full`` the
+    record is None for a parked goroutine whose stack repeats one already walked: 100,000
+    goroutines usually hold a few dozen distinct stacks, and each is walked once."""
     guard = stack_guard(target)
     u = unwinder(target)
     names = _Names(target)
-    out = []
+    until = _user_pcs(u)
+    # (resume pc, stack depth, template) -> (innermost, user) of that stack
+    shapes: dict[tuple[int, int, int], tuple[LogicalInfo | None, LogicalInfo | None]] = {}
+    out: list[tuple[GoroutineRecord | None, dict]] = []
     for g in gs if gs is not None else live_gs(target, include_dead):
+        start = None if full else _parked_start(g)
+        data = None
+        if start is not None:
+            try:
+                data = read_uncached(target, start.sp, g.hi - start.sp)
+            except FaultError:
+                data = None
+            index = u.matching_template(start, data, g.hi, until, True) if data is not None else None
+            known = shapes.get((start.pc, g.hi - start.sp, index)) if index is not None else None
+            if known is not None:
+                out.append((None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)))
+                continue
         try:
             rec = walk_goroutine(target, g, full)
         except (FaultError, GodbgError) as e:
             target.warn(f"goroutine {g.goid}: {e}")
             rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)
-        out.append((rec, goroutine_json(target, rec, guard, names)))
+        innermost, user = rec.innermost_and_user()
+        out.append((rec, _doc(g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names)))
+        if data is not None and start is not None and rec.stack.start == start:
+            index = u.matching_template(start, data, g.hi, until, True)
+            if index is not None:
+                shapes[(start.pc, g.hi - start.sp, index)] = (innermost, user)
     return out
 
 

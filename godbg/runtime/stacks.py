@@ -22,7 +22,7 @@ from typing import Any, Callable, NamedTuple
 
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.layouts import StructLayout, layout
-from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, _read_uncached, unwinder
+from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, read_uncached, unwinder
 from godbg.target.target import Target, Thread
 
 # runtime/runtime2.go status values (stable 1.22-1.27); names are read from DWARF when
@@ -223,7 +223,7 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
             j += 1
         base = todo[i]
         try:
-            blob = _read_uncached(target, base, todo[j - 1] + size - base)
+            blob = read_uncached(target, base, todo[j - 1] + size - base)
         except FaultError:
             blob = None
         if blob is not None:

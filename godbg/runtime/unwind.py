@@ -140,7 +140,7 @@ class StackWindow:
             # through the page cache.
             size = min(hi - lo, MAX_WINDOW)
             try:
-                self.data = _read_uncached(target, lo, size)
+                self.data = read_uncached(target, lo, size)
             except FaultError:
                 self.data = b""
 
@@ -151,7 +151,7 @@ class StackWindow:
         return self.target.memory.u64(address)
 
 
-def _read_uncached(target: Target, address: int, size: int) -> bytes:
+def read_uncached(target: Target, address: int, size: int) -> bytes:
     """Stacks are read once per walk: keep them out of the page cache, which would
     otherwise hold every goroutine's stack of a 100,000-goroutine core."""
     raw = getattr(target.memory, "raw", None)
@@ -357,6 +357,25 @@ class Unwinder:
             rel = [(f.pc, f.sp - sp0, f.fp - sp0, f.lr, f.func, f.trap) for f in walk.frames]
             self._templates.setdefault(key, []).append((tuple(trace), rel, walk.stop))
         return walk
+
+    def matching_template(self, start: Start, data: bytes, hi: int,
+                          until_pc: Mapping[tuple[int, bool], bool] | None, summary: bool) -> int | None:
+        """Which stored walk (see walk_window) a stack whose live part [start.sp, hi) is
+        ``data`` repeats, as an index stable for this unwinder's life; None when none
+        does yet. Lets a caller reuse what it derived from that walk without walking."""
+        if self.uses_lr or len(data) != hi - start.sp:
+            return None
+        known = self._templates.get((start.pc, start.trap, start.syscall, hi - start.sp, id(until_pc), summary))
+        if not known:
+            return None
+        unpack = _U64.unpack_from
+        for index, (slots, _rel, _stop) in enumerate(known):
+            for off, value in slots:
+                if unpack(data, off)[0] != value:
+                    break
+            else:
+                return index
+        return None
 
     # --- logical frames -------------------------------------------------------------------
 
