@@ -17,7 +17,7 @@ pytestmark = pytest.mark.builds(lambda b: b.go in ("1.22.10", "1.27.3") and not 
 def one_line_error(p, *words: str) -> None:
     assert p.returncode == 2, (p.returncode, p.stdout[-500:], p.stderr[-2000:])
     assert p.stdout == ""
-    assert p.stderr.count("\n") == 1 and p.stderr.startswith("godbg: "), p.stderr
+    assert p.stderr.count("\n") == 1 and p.stderr.startswith("godbg"), p.stderr
     assert "Traceback" not in p.stderr
     for w in words:
         assert w in p.stderr, (w, p.stderr)

