@@ -24,7 +24,7 @@ import (
 )
 
 const (
-	recvWorkers   = 100
+	recvWorkers   = 200
 	sendWorkers   = 50
 	mutexWorkers  = 30
 	sleepers      = 20

@@ -94,3 +94,38 @@ def test_gdb_bt_of_goroutines_live(build, tmp_path):
         assert n >= 3, text
         for (_lvl, pc, func, file, line), want in zip(ours[:n], physical[:n]):
             assert (func, pc, file, line) == (want.function.split("(")[0], want.pc, want.file, want.line)
+
+
+@pytest.mark.builds(lambda b: not b.goexperiment)
+def test_go_goroutines_and_bt_live_match_go(build, tmp_path, monkeypatch):
+    """`go goroutines` and `go bt N` in gdb on the live goroutines program, stopped at its
+    fatal SIGABRT after Go printed its traceback: the same checks as on cores, against
+    the traceback of this very run."""
+    import json
+
+    from tests.integration import test_goroutines as tg
+    from tests.integration import traceback as go_traceback
+
+    binary = matrix.build_program("goroutines", build)
+    out = tmp_path / "answers.json"
+    script = tmp_path / "ask.py"
+    script.write_text(
+        "import json\n"
+        "answers = {}\n"
+        "doc = json.loads(gdb.execute('go goroutines --json', to_string=True))\n"
+        "answers['goroutines'] = doc\n"
+        "for g in doc['goroutines']:\n"
+        "    answers[f\"bt {g['id']}\"] = json.loads(gdb.execute(f\"go bt {g['id']} --json\", to_string=True))\n"
+        f"json.dump(answers, open({str(out)!r}, 'w'))\n")
+    res = gdb_batch([f"source {script}"], str(binary), before=["run"], env=matrix.program_env(tmp_path),
+                    cwd=str(tmp_path), args=["panic"])
+    answers = json.loads(out.read_text())
+    both = res.stdout + res.stderr
+    tb = go_traceback.parse(both[both.index("panic: "):])
+
+    class Live:
+        traceback = tb
+
+    monkeypatch.setattr(tg, "run_json", lambda _fx, *argv: answers[" ".join(argv)])
+    tg.check_goroutines(Live())
+    tg.check_backtraces(Live(), "panic")
