@@ -83,21 +83,12 @@ def _main(argv: list[str]) -> int:
         if not args.command:
             raise GodbgError("no command given; commands: " + ", ".join(command_names()))
         target = open_core_target(args.binary, args.core)
-        return _print(execute(target, args.command, terminal_theme()))
+        return execute(target, args.command, terminal_theme()).emit()
     if args.mode == "dlv":
         from godbg.backends.delve.cli import run_dlv
 
         return run_dlv(args.rest)
     raise GodbgError(f"unknown mode {args.mode!r}")
-
-
-def _print(printed) -> int:
-    if printed.stdout:
-        sys.stdout.write(printed.stdout)
-        sys.stdout.flush()
-    if printed.stderr:
-        sys.stderr.write(printed.stderr)
-    return printed.status
 
 
 def gdbinit_path() -> str:

@@ -4,6 +4,7 @@ render. Shared by core mode, gdb and delve so they print the same thing."""
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -21,6 +22,15 @@ class Printed:
     stderr: str
     status: int
     outcome: Outcome | None = None
+
+    def emit(self) -> int:
+        """Write to this process's stdout/stderr (the command-line backends); the exit status."""
+        if self.stdout:
+            sys.stdout.write(self.stdout)
+            sys.stdout.flush()
+        if self.stderr:
+            sys.stderr.write(self.stderr)
+        return self.status
 
 
 # runtime.main lives in $GOROOT/src/runtime/proc.go in every supported release.

@@ -53,12 +53,7 @@ def _core(args: list[str]) -> int:
             printed = execute(target, command, terminal_theme())
     finally:
         core.close()
-    if printed.stdout:
-        sys.stdout.write(printed.stdout)
-        sys.stdout.flush()
-    if printed.stderr:
-        sys.stderr.write(printed.stderr)
-    return printed.status
+    return printed.emit()
 
 
 def _exec(args: list[str]) -> int:
