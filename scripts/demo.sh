@@ -72,16 +72,4 @@ sed -n '1,/^goroutine /p' "$OUT/stderr.txt" | sed '$d' >&2
 say "godbg core $BIN $CORE report"
 echo
 
-# `report` is the contract's one-stop postmortem command. A godbg that does not
-# have it yet answers "unknown command", and the demo shows `info` instead.
-set +e
-godbg core "$BIN" "$CORE" report 2>"$OUT/godbg.err"
-status=$?
-set -e
-if [ "$status" -ne 0 ] && grep -q "unknown command" "$OUT/godbg.err"; then
-	say "(this godbg has no 'report' command yet: showing 'info')"
-	godbg core "$BIN" "$CORE" info
-else
-	cat "$OUT/godbg.err" >&2
-	exit "$status"
-fi
+godbg core "$BIN" "$CORE" report
