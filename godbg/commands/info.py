@@ -9,15 +9,9 @@ from godbg.commands.base import Outcome
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
-from godbg.runtime.stacks import (  # noqa: F401  (re-exported: the guard moved to runtime)
-    GUARD_SENTINELS,
-    STACK_FORCE_MOVE,
-    STACK_FORK,
-    STACK_NOSPLIT_BASE,
-    STACK_PREEMPT,
-    STACK_SMALL,
-    stack_guard,
-)
+from godbg.runtime.goroutines import live_gs
+from godbg.runtime.stacklimits import read_limits
+from godbg.runtime.stacks import stack_guard
 from godbg.target.target import Target
 
 NAME = "info"
@@ -32,15 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     rel = version.check_supported(target)
+    guard = stack_guard(target)
     data = {
         "go_version": rel.version,
         "goarch": target.goarch,
         "map_impl": version.map_impl(target),
         "goexperiments": list(rel.experiments),
-        "goroutines": rt.live_goroutine_count(target),
+        # the goroutines Go's own crash traceback lists: every one but the dead
+        "goroutines": len(live_gs(target)),
         "ms": len(rt.allm(target)),
-        "maxstacksize": maxstacksize(target),
-        "stack_guard": stack_guard(target),
+        "maxstacksize": read_limits(target, guard).maxstacksize,
+        "stack_guard": guard,
         "signal": target.signal.name if target.signal else None,
         "crash_thread": target.crash_thread,
         # -ldflags='-s -w': no symbol table or no DWARF; the notes say what godbg does instead.
@@ -49,7 +45,3 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     }
     return Outcome(NAME, data)
 
-
-def maxstacksize(target: Target) -> int:
-    """The limit in force: runtime.main sets it, debug.SetMaxStack changes it."""
-    return target.memory.u64(target.symbol_address("runtime.maxstacksize"))

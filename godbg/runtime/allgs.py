@@ -9,11 +9,6 @@ from godbg.errors import CorruptError
 from godbg.runtime.layouts import layout
 from godbg.target.target import Target
 
-# Go's status values (runtime/runtime2.go, stable 1.22-1.27; 10 and 11 since 1.26/1.27).
-G_DEAD = 6
-G_DEAD_EXTRA = 11
-G_SCAN = 0x1000
-
 # Sanity bounds: beyond these the list is corrupt, not big.
 MAX_GOROUTINES = 50_000_000
 MAX_MS = 1_000_000
@@ -33,21 +28,6 @@ def allgs(target: Target) -> list[int]:
         return list(struct.unpack(f"<{length}Q", raw))
 
     return target.memo("allgs", compute)
-
-
-def g_status(target: Target, g: int) -> int:
-    lay = layout(target, "runtime.g")
-    return target.memory.u32(g + lay.off("atomicstatus.value")) if lay.has("atomicstatus.value") else \
-        target.memory.u32(g + lay.off("atomicstatus"))
-
-
-def is_dead(status: int) -> bool:
-    return status & ~G_SCAN in (G_DEAD, G_DEAD_EXTRA)
-
-
-def live_goroutine_count(target: Target) -> int:
-    """Goroutines Go's own crash traceback would list: all but dead ones."""
-    return sum(1 for g in allgs(target) if not is_dead(g_status(target, g)))
 
 
 def allm(target: Target) -> list[int]:
