@@ -3,8 +3,6 @@ no traceback, no hang, and inside gdb no crashed or wedged gdb."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from tests.integration import matrix
@@ -85,10 +83,8 @@ def test_gdb_refuses_a_running_program(build, tmp_path):
 
 
 def test_no_gdb_needed_for_core_mode(build, monkeypatch):
-    # core mode must not depend on gdb being installed
+    # core mode must not depend on gdb (or anything else on PATH)
     fx = matrix.crash("basic", build)
-    if shutil.which("gdb") is None:
-        pytest.skip("gdb is not installed anyway")
     monkeypatch.setenv("PATH", "/nonexistent")
     p = godbg_core(fx, "info", "--json")
     assert p.returncode == 0, p.stderr
