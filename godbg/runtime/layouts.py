@@ -40,7 +40,7 @@ def layout(target: Target, name: str) -> StructLayout:
     found = target.cache.get(key)
     if found is None:
         found = _load(target, name)
-        # Layouts never change while the binary is the same: keep them across stops.
+        # Cheap to rebuild after a stop: the DWARF index behind it lives on the binary.
         target.cache[key] = found
     return found
 
