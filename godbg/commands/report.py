@@ -68,6 +68,27 @@ def headline(info: dict | None, panic: dict | None) -> str:
     return "no panic, fatal error or fatal signal found (a live program, or a core taken by hand)"
 
 
+STACK_OVERFLOW = "stack overflow"
+
+
+def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
+    """For a "stack overflow" fatal error: the goroutine that hit the limit (the one
+    closest to it), how big its stack was, and what filled it."""
+    if not panic or panic.get("fatal_error") != STACK_OVERFLOW or not headroom or not headroom.get("goroutines"):
+        return None
+    g = headroom["goroutines"][0]
+    rep, big = g.get("repeated"), g.get("largest_frame")
+    return {
+        "goroutine": g["id"],
+        "maxstacksize": headroom["maxstacksize"],
+        "size": g["size"],
+        "used": g["used"],
+        "function": rep["function"] if rep else g.get("deepest_function"),
+        "depth": rep["times"] if rep else g.get("frames"),
+        "frame_bytes": rep.get("frame_bytes") if rep else (big["bytes"] if big else None),
+    }
+
+
 def crashing_goid(target: Target, panic: dict | None, ms: dict | None) -> int | None:
     if panic and panic.get("goroutine") is not None:
         return panic["goroutine"]
@@ -98,6 +119,7 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         groups_list = sorted(groups_list, key=lambda g: goid not in g["ids"])
     data = {
         "headline": headline(info, panic),
+        "stack_overflow": stack_overflow(panic, headroom),
         "binary": target.binary.path,
         "info": info,
         "panic": panic,

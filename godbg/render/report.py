@@ -9,6 +9,7 @@ from godbg.render import headroom as headroom_text
 from godbg.render import info as info_text
 from godbg.render import ms as ms_text
 from godbg.render import panic_text
+from godbg.render.table import human_bytes
 from godbg.render.theme import Theme
 
 RULE = "─" * 72
@@ -32,6 +33,12 @@ def render(data: dict, theme: Theme) -> str:
         where.append(f"goroutine {crashing['goroutine']}")
     if where:
         out.append(theme.location(", ".join(where)) + theme.location(f"  ({data['binary']})"))
+    so = data.get("stack_overflow")
+    if so:
+        frames = f" ({so['frame_bytes']}-byte frames)" if so.get("frame_bytes") else ""
+        out.append(theme.bad(
+            f"goroutine {so['goroutine']} outgrew its stack: {human_bytes(so['size'])} in use, the largest "
+            f"maxstacksize {so['maxstacksize']} allows; {so['function']} is on it {so['depth']} times{frames}"))
     if panic and (panic.get("panics") or panic.get("fatal_error") or panic.get("defers")):
         out += _section("panic path", panic_text.render(panic, theme), theme)
     elif crashing:

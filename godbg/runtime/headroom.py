@@ -41,7 +41,8 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     if counts:
         name, times = counts.most_common(1)[0]
         if times > 1:
-            repeated = {"function": name, "times": times}
+            sizes = [pf.fp - pf.sp for pf in frames if print_name(pf.func.name) == name]
+            repeated = {"function": name, "times": times, "frame_bytes": max(sizes) if sizes else None}
     largest = None
     for pf in frames:
         size = pf.fp - pf.sp

@@ -60,7 +60,11 @@ def test_goroutines_match_truth_and_traceback(fx):
             assert big.fp - big.sp > rec["big_local_bytes"]
             assert g["deepest_function"] == "main.bigFrame"
         else:
-            assert g["repeated"] == {"function": "main.recurse", "times": rec["recurse_frames"]}
+            assert {k: g["repeated"][k] for k in ("function", "times")} == {
+                "function": "main.recurse", "times": rec["recurse_frames"]}
+            # every main.recurse frame is the same size: Go's fp - sp for any of them
+            one = next(f for f in go_frames if f.function == "main.recurse")
+            assert g["repeated"]["frame_bytes"] == one.fp - one.sp
             assert g["deepest_function"] == "main.recurse"
             if rec["recurse_frames"] <= 100:  # Go prints at most 100 frames per goroutine
                 assert sum(1 for f in go_frames if f.function == "main.recurse") == rec["recurse_frames"]

@@ -40,6 +40,13 @@ def test_stack_overflow_headline(build, core_kind, program, args):
     assert fx.traceback.fatal_error == "stack overflow"
     lines = godbg_core(fx, "report").stdout.splitlines()
     assert lines[0] == "fatal error: stack overflow"
+    doc = godbg_json(fx, "report")["stack_overflow"]
+    # the limit as Go's own message states it
+    limit = int(re.search(r"goroutine stack exceeds (\d+)-byte limit", fx.stderr).group(1))
+    assert doc["maxstacksize"] == limit and doc["size"] <= limit < 2 * doc["size"]
+    assert f"goroutine {doc['goroutine']} outgrew its stack" in lines[2] and doc["function"] in lines[2]
+    # the recursion fills the stack: its frames times its depth come to the stack's size
+    assert doc["depth"] * doc["frame_bytes"] <= doc["size"] < (doc["depth"] + 64) * doc["frame_bytes"]
 
 
 def test_goroutine_groups(build, core_kind):
