@@ -5,6 +5,7 @@ growth state the program read from the runtime's header itself."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -96,6 +97,8 @@ def test_split_groups_match_the_truth() -> None:
     try:
         matrix.toolchain(SPLIT_GROUP.go)
     except matrix.ToolchainMissing as e:
+        if os.environ.get("CI"):
+            pytest.fail(f"{e} (CI installs every toolchain)")
         pytest.skip(str(e))
     fx = _fixture(SPLIT_GROUP)
     _check_all(fx)

@@ -84,6 +84,8 @@ class Built:
 
 def _skip_without_go() -> None:
     if not TOOLCHAINS:
+        if os.environ.get("CI"):
+            pytest.fail("no Go toolchain found: CI installs them (scripts/setup.sh)")
         pytest.skip("no Go toolchain found (looked in $GODBG_CACHE/go/<version>/bin/go, PATH, /usr/local/go)")
 
 
