@@ -24,10 +24,16 @@ HEAP_BASE = 0x7F00_0000_0000
 _GAP = 64
 
 
-class _Regions:
+class RegionMemory:
+    """Raw memory: byte regions at fixed addresses, anything else faults like an
+    unmapped page in a core; counts the reads that reach it (to check bulk reading)."""
+
     def __init__(self) -> None:
         self.regions: dict[int, bytearray] = {}
         self.reads = 0
+
+    def put(self, address: int, data: bytes) -> None:
+        self.regions[address] = bytearray(data)
 
     def read(self, address: int, size: int) -> bytes:
         self.reads += 1
@@ -42,7 +48,7 @@ class FakeMemory(Memory):
     """Byte regions at fixed addresses; reads outside them raise FaultError."""
 
     def __init__(self, regions: Mapping[int, bytes] | None = None, heap: int = HEAP_BASE) -> None:
-        self._backing = _Regions()
+        self._backing = RegionMemory()
         super().__init__(self._backing)
         self._next = heap
         for address, data in (regions or {}).items():

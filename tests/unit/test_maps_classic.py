@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from godbg.errors import CorruptError, FaultError, GodbgError
+from godbg.errors import CorruptError, GodbgError
 from godbg.runtime.maps_classic import (
     EVACUATED_X,
     EVACUATED_Y,
@@ -19,30 +19,13 @@ from godbg.runtime.maps_classic import (
     decode_classic,
 )
 from godbg.runtime.maps_common import SlotCodec
+from tests.unit.fakes import RegionMemory as FakeMemory
 
 HMAP = 0x10000
 BUCKETS = 0x200000
 OLD = 0x400000
 OVERFLOW = 0x600000
 HEAP = 0x800000
-
-
-class FakeMemory:
-    """Regions of bytes; anything else faults, like an unmapped page in a core."""
-
-    def __init__(self) -> None:
-        self.regions: dict[int, bytearray] = {}
-        self.reads = 0
-
-    def put(self, addr: int, data: bytes) -> None:
-        self.regions[addr] = bytearray(data)
-
-    def read(self, addr: int, size: int) -> bytes:
-        self.reads += 1
-        for base, data in self.regions.items():
-            if base <= addr and addr + size <= base + len(data):
-                return bytes(data[addr - base: addr - base + size])
-        raise FaultError(addr, size)
 
 
 def int_codec(size: int = 8) -> SlotCodec:

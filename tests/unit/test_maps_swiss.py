@@ -10,9 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from godbg.errors import CorruptError, FaultError, GodbgError
+from godbg.errors import CorruptError, GodbgError
 from godbg.runtime.maps_common import SlotCodec
 from godbg.runtime.maps_swiss import CTRL_DELETED, CTRL_EMPTY, SwissLayout, decode_swiss
+from tests.unit.fakes import RegionMemory as FakeMemory
 
 MAP = 0x10000
 DIR = 0x20000
@@ -22,22 +23,6 @@ HEAP = 0x900000
 
 INT = SlotCodec(lambda buf, off: struct.unpack_from("<q", buf, off)[0], 8)
 BIG = SlotCodec(lambda buf, off: struct.unpack_from("<q", buf, off)[0], 136, indirect=True)
-
-
-class FakeMemory:
-    def __init__(self) -> None:
-        self.regions: dict[int, bytearray] = {}
-        self.reads = 0
-
-    def put(self, addr: int, data: bytes) -> None:
-        self.regions[addr] = bytearray(data)
-
-    def read(self, addr: int, size: int) -> bytes:
-        self.reads += 1
-        for base, data in self.regions.items():
-            if base <= addr and addr + size <= base + len(data):
-                return bytes(data[addr - base: addr - base + size])
-        raise FaultError(addr, size)
 
 
 def group_layout(key: SlotCodec, elem: SlotCodec, split: bool) -> dict[str, int]:
