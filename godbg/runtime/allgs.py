@@ -7,6 +7,7 @@ import struct
 
 from godbg.errors import CorruptError
 from godbg.runtime.layouts import layout
+from godbg.runtime.linked import follow
 from godbg.target.target import Target
 
 # Sanity bounds: beyond these the list is corrupt, not big.
@@ -34,18 +35,7 @@ def allm(target: Target) -> list[int]:
     """Addresses of every M, newest first (the order of runtime.allm)."""
 
     def compute() -> list[int]:
-        lay = layout(target, "runtime.m")
-        link = lay.off("alllink")
-        out: list[int] = []
-        seen: set[int] = set()
-        m = target.memory.ptr(target.symbol_address("runtime.allm"))
-        while m and len(out) < MAX_MS:
-            if m in seen:
-                target.warn("runtime.allm list has a cycle; listing the Ms before it")
-                break
-            seen.add(m)
-            out.append(m)
-            m = target.memory.ptr(m + link)
-        return out
+        head = target.memory.ptr(target.symbol_address("runtime.allm"))
+        return follow(target, head, layout(target, "runtime.m").off("alllink"), "runtime.allm", MAX_MS)
 
     return target.memo("allm", compute)

@@ -30,6 +30,7 @@ from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
 from godbg.runtime import stacks
 from godbg.runtime.allgs import allgs
 from godbg.runtime.layouts import StructLayout, layout
+from godbg.runtime.linked import follow
 from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder
@@ -153,21 +154,7 @@ def _u64(raw: bytes, off: int) -> int:
 
 def chain_addresses(target: Target, head: int) -> list[int]:
     """The `_panic` records from ``head`` along `link`, newest first; bounded, cycle-safe."""
-    lay = _panic_layout(target)
-    link = lay.off("link")
-    out: list[int] = []
-    seen: set[int] = set()
-    p = head
-    while p:
-        if p in seen:
-            target.warn(f"the _panic chain loops back to {p:#x}; showing the panics before it")
-            break
-        if len(out) >= MAX_PANICS:
-            raise CorruptError(f"the _panic chain from {head:#x} is longer than {MAX_PANICS}")
-        seen.add(p)
-        out.append(p)
-        p = target.memory.ptr(p + link)
-    return out
+    return follow(target, head, _panic_layout(target).off("link"), "the _panic chain", MAX_PANICS)
 
 
 def _gopanic_argp(target: Target, start_pc: int, start_sp: int) -> int | None:
@@ -423,15 +410,7 @@ def defer_records(target: Target, g: int) -> list[Defer]:
     lay = layout(target, "runtime._defer")
     head = target.memory.ptr(g + layout(target, "runtime.g").off("_defer"))
     out: list[Defer] = []
-    seen: set[int] = set()
-    d = head
-    while d:
-        if d in seen:
-            target.warn(f"the _defer list loops back to {d:#x}; showing the records before it")
-            break
-        if len(out) >= MAX_DEFERS:
-            raise CorruptError(f"the _defer list of g {g:#x} is longer than {MAX_DEFERS}")
-        seen.add(d)
+    for d in follow(target, head, lay.off("link"), f"the _defer list of g {g:#x}", MAX_DEFERS):
         raw = target.memory.read(d, lay.size)
         fn = _u64(raw, lay.off("fn"))
         kind = KIND_HEAP if raw[lay.off("heap")] else KIND_STACK
@@ -440,7 +419,6 @@ def defer_records(target: Target, g: int) -> list[Defer]:
         pc = _u64(raw, lay.off("pc"))
         out.append(Defer(_funcval_name(target, fn), _func_name(target, pc), STATE_PENDING, kind, fn,
                          _u64(raw, lay.off("sp"))))
-        d = _u64(raw, lay.off("link"))
     return out
 
 
