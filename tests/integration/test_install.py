@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import venv
 
 import pytest
@@ -64,4 +63,3 @@ def test_checkout_gdbinit_with_the_venv_active(fresh_venv, tmp_path):
     env["PATH"] = f"{env_dir}/bin:/usr/bin:/bin"
     p = _help_go(str(src / "gdbinit.py"), env)
     assert "go goroutines" in p.stdout and "go report" in p.stdout, p.stdout + p.stderr
-    assert sys.version_info >= (3, 9)
