@@ -83,12 +83,25 @@ def _main(argv: list[str]) -> int:
         if not args.command:
             raise GodbgError("no command given; commands: " + ", ".join(command_names()))
         target = open_core_target(args.binary, args.core)
-        return execute(target, args.command, terminal_theme()).emit()
+        return execute(target, args.command, terminal_theme(), out=_stdout_writer()).emit()
     if args.mode == "dlv":
         from godbg.backends.delve.cli import run_dlv
 
         return run_dlv(args.rest)
     raise GodbgError(f"unknown mode {args.mode!r}")
+
+
+def _stdout_writer():
+    """Where streamed output goes: stdout, flushed piece by piece (so `| head` and `jq`
+    see the first goroutines while the rest is decoded)."""
+    write = sys.stdout.write
+    flush = sys.stdout.flush
+
+    def out(text: str) -> None:
+        write(text)
+        flush()
+
+    return out
 
 
 def gdbinit_path() -> str:

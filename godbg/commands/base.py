@@ -22,6 +22,8 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)
     # The command already wrote its output as it went (`panic replay`): print nothing more.
     streamed: bool = False
+    # The key of ``data`` whose list `--jsonl` prints, one item a line (see add_jsonl_flag).
+    lines: str | None = None
 
     def json_document(self) -> dict[str, Any]:
         if not self.warnings:
@@ -57,6 +59,21 @@ class HelpShown(Exception):
 
 def add_json_flag(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout, nothing else")
+
+
+def add_jsonl_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """`--jsonl` for a command whose answer is one long list: the command's run() returns
+    ``Outcome(..., lines=KEY)`` naming the key of that list in its --json document. To
+    give another command --jsonl: call this in its add_arguments and set ``lines``."""
+    parser.add_argument("--jsonl", action="store_true",
+                        help=f"JSON Lines: {what}, one JSON object a line, written as they are decoded "
+                             "(each line is one item of the list --json prints; nothing else is printed "
+                             "on stdout, warnings go to stderr)")
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    """--json or --jsonl: machine output (the defaults that --json implies apply)."""
+    return bool(getattr(args, "json", False) or getattr(args, "jsonl", False))
 
 
 def positive_int(text: str) -> int:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from godbg.commands import registry
 from godbg.commands.base import HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
-from godbg.render.output import to_json, to_text, warning_lines
+from godbg.render.output import to_text, warning_lines, write_json, write_jsonl
 from godbg.render.theme import Theme
 from godbg.target.target import Target
 
@@ -57,9 +57,12 @@ def command_names() -> list[str]:
     return [m.NAME for m in registry.available()]
 
 
-def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str = "godbg") -> Printed:
+def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str = "godbg",
+            out: Callable[[str], None] | None = None) -> Printed:
     """Parse and run ``argv`` (command name first). GodbgError propagates to the caller,
-    which prints it as one line in its own way (stderr + exit 2, or gdb.GdbError)."""
+    which prints it as one line in its own way (stderr + exit 2, or gdb.GdbError).
+    With ``out``, --json and --jsonl output goes there as it is produced (a 100,000
+    goroutine listing is never held whole) and ``Printed.stdout`` holds only the rest."""
     if not argv:
         raise BadInputError("no command given; commands: " + ", ".join(command_names()))
     name, rest = argv[0], list(argv[1:])
@@ -76,24 +79,35 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run_and_render(module, target, args, theme)
+        return _run_and_render(module, target, args, theme, out)
     finally:
         if collecting:
             gc.enable()
 
 
-def _run_and_render(module, target: Target, args, theme: Theme) -> Printed:
+def _run_and_render(module, target: Target, args, theme: Theme, out: Callable[[str], None] | None) -> Printed:
     outcome = module.run(target, args)
     theme = with_program_context(theme, target)
-    outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
+    parts: list[str] = []
+    sink = out if out is not None else parts.append
     if outcome.streamed:
         text = ""
+        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
+        stderr = "\n".join(warning_lines(outcome, theme))
+    elif getattr(args, "jsonl", False) and outcome.lines is not None:
+        write_jsonl(outcome, sink)
+        text = "".join(parts)
+        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
         stderr = "\n".join(warning_lines(outcome, theme))
     elif getattr(args, "json", False):
-        text = to_json(outcome)
+        write_json(outcome, sink, lambda: target.warnings)
+        sink("\n")
+        text = "".join(parts)
         stderr = ""
+        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
     else:
         text = to_text(outcome, theme)
+        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
         stderr = "\n".join(warning_lines(outcome, theme))
     if text and not text.endswith("\n"):
         text += "\n"

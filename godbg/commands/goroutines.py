@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 
-from godbg.commands.base import Outcome, positive_int
+from godbg.commands.base import Outcome, add_jsonl_flag, positive_int
 from godbg.errors import BadInputError
+from godbg.render.jsonout import Deferred, Emit, Stream
 from godbg.runtime import goroutines as rg
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.target.target import Target
@@ -29,6 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one entry per distinct stack (function, file, line of every frame), largest first")
     parser.add_argument("--limit", metavar="N", type=positive_int,
                         help="list at most N goroutines (or N groups); 0 means all")
+    add_jsonl_flag(parser, "each goroutine (with --group: each group)")
 
 
 def _statuses(args: argparse.Namespace) -> set[str]:
@@ -55,61 +59,85 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
             raise BadInputError(f"--function: bad regular expression {args.function!r}: {e}") from None
     # Full stacks are needed to group and to match a function anywhere in the stack.
     full = bool(args.group or pattern)
-    records = rg.goroutines(target, include_dead=DEAD in wanted, full=full)
     u = unwinder(target)
     matches = PcPredicate(u, lambda infos: any(pattern.search(i[0]) for i in infos)) if pattern else None
-    picked = []
-    for rec, doc in records:
-        if not _matches_status(doc, wanted):
-            continue
-        if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):
-            continue
-        picked.append((rec, doc))
+
+    def picked() -> Iterator[tuple[rg.GoroutineRecord | None, dict]]:
+        for rec, doc in rg.iter_goroutines(target, include_dead=DEAD in wanted, full=full):
+            if not _matches_status(doc, wanted):
+                continue
+            if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):  # type: ignore[union-attr]
+                continue
+            yield rec, doc
+
     limit = args.limit or 0
     if args.group:
-        groups = group(picked, u)
-        total = len(groups)
+        groups, total = group(picked(), u)
+        total_groups = len(groups)
         if limit:
             groups = groups[:limit]
-        return Outcome(NAME, {"groups": groups, "total_groups": total, "total": len(picked)})
-    docs = [doc for _rec, doc in picked]
-    total = len(docs)
-    if limit:
-        docs = docs[:limit]
-    return Outcome(NAME, {"goroutines": docs, "total": total})
+        return Outcome(NAME, {"groups": groups, "total_groups": total_groups, "total": total}, lines="groups")
+    count = 0
+
+    def produce(emit: Emit) -> None:
+        # Each goroutine is written as soon as it is decoded; only the count is kept.
+        nonlocal count
+        for _rec, doc in picked():
+            count += 1
+            if not limit or count <= limit:
+                emit(doc)
+
+    return Outcome(NAME, {"goroutines": Stream(produce), "total": Deferred(lambda: count)}, lines="goroutines")
 
 
-def group(picked: list[tuple[rg.GoroutineRecord, dict]], u: Unwinder) -> list[dict]:
+class _Bucket:
+    """One distinct physical stack: the goroutines on it (ids in a compact array) and
+    one of them whose frames stand for all."""
+
+    __slots__ = ("ids", "doc", "rec")
+
+    def __init__(self, doc: dict, rec: rg.GoroutineRecord) -> None:
+        self.ids = array("q")
+        self.doc = doc
+        self.rec = rec
+
+
+def group(picked: Iterable[tuple[rg.GoroutineRecord | None, dict]], u: Unwinder) -> tuple[list[dict], int]:
     """Goroutines whose frames (function, file, line) are identical, largest group first
-    (ties: by the smallest goroutine id). Bucketed by physical pcs first, so logical
-    frames are built once per distinct stack, not once per goroutine."""
-    by_pcs: dict[tuple, list[dict]] = {}
-    sample: dict[tuple, rg.GoroutineRecord] = {}
+    (ties: by the smallest goroutine id), and how many goroutines there were. Bucketed
+    by physical pcs first, so logical frames are built once per distinct stack, not
+    once per goroutine; each goroutine leaves only its id behind."""
+    by_pcs: dict[tuple, _Bucket] = {}
+    total = 0
     for rec, doc in picked:
-        key = (tuple((pf.pc, pf.trap) for pf in rec.stack.frames), doc["status"], doc["wait_reason"])
-        by_pcs.setdefault(key, []).append(doc)
-        sample.setdefault(key, rec)
+        assert rec is not None  # full walks: every goroutine has its record
+        total += 1
+        key = (tuple([(pf.pc, pf.trap) for pf in rec.stack.frames]), doc["status"], doc["wait_reason"])
+        bucket = by_pcs.get(key)
+        if bucket is None:
+            bucket = by_pcs[key] = _Bucket(doc, rec)
+        bucket.ids.append(doc["id"])
     buckets: dict[tuple, dict] = {}
-    for key, docs in by_pcs.items():
-        frames = tuple((info[0], info[1], info[2]) for pf in sample[key].stack.frames for info in u.logical_info(pf))
-        first = docs[0]
+    for bucket in by_pcs.values():
+        frames = tuple((info[0], info[1], info[2]) for pf in bucket.rec.stack.frames for info in u.logical_info(pf))
+        first = bucket.doc
         lkey = (frames, first["status"], first["wait_reason"])
         entry = buckets.get(lkey)
         if entry is None:
             entry = buckets[lkey] = {
-                "ids": [],
+                "ids": array("q"),
                 "status": first["status"],
                 "wait_reason": first["wait_reason"],
                 "created_by": first["created_by"],
                 "user_function": first["user_function"],
                 "frames": [{"function": f, "file": file, "line": line} for f, file, line in frames],
             }
-        entry["ids"].extend(d["id"] for d in docs)
+        entry["ids"].extend(bucket.ids)
     out = list(buckets.values())
     for e in out:
-        e["ids"].sort()
+        e["ids"] = sorted(e["ids"])
     out.sort(key=lambda e: (-len(e["ids"]), e["ids"][0]))
-    return out
+    return out, total
 
 
 DOC = """

@@ -11,6 +11,7 @@ from typing import Any
 from godbg.commands import registry
 from godbg.commands.base import Outcome, make_parser, positive_int
 from godbg.errors import GodbgError
+from godbg.render.jsonout import materialize
 from godbg.target.target import Target
 
 NAME = "report"
@@ -38,13 +39,14 @@ def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[st
     try:
         args = make_parser(module, name).parse_args([*argv, "--json"])
         outcome = module.run(target, args)
+        data = materialize(outcome.data)
     except GodbgError as e:
         notes.append(f"{name}: {e}")
         return None
     for w in outcome.warnings:
         if w not in notes:
             notes.append(w)
-    return outcome.data
+    return data
 
 
 def headline(info: dict | None, panic: dict | None) -> str:

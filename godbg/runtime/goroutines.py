@@ -5,6 +5,8 @@ as the answer needs (to the first user frame) unless full frames are asked for."
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.allgs import allgs
 from godbg.runtime.stacks import (
@@ -32,6 +34,8 @@ from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
 MAIN_GOID = 1
+# gs read (in bulk) and decoded at a time by a streamed listing.
+GS_CHUNK = 8192
 
 
 _USER_CACHE: dict[str, bool] = {}
@@ -199,6 +203,19 @@ def live_gs(target: Target, include_dead: bool = False) -> list[G]:
     return out
 
 
+def iter_live_gs(target: Target, include_dead: bool = False) -> Iterator[G]:
+    """live_gs one chunk at a time, none of them kept: what a streamed listing walks."""
+    addrs = allgs(target)
+    for first in range(0, len(addrs), GS_CHUNK):
+        for g in read_gs(target, addrs[first:first + GS_CHUNK], keep=False):
+            if g is None:
+                target.warn("some goroutines' g structs are not in the target's memory")
+                continue
+            if g.dead and not include_dead:
+                continue
+            yield g
+
+
 def _parked_start(g: G) -> Start | None:
     """Where a goroutine that no M runs and that is in no syscall resumes: its g.sched,
     the start goroutine_start would choose for it."""
@@ -211,17 +228,23 @@ def _parked_start(g: G) -> Start | None:
 
 def goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
                gs: list[G] | None = None) -> list[tuple[GoroutineRecord | None, dict]]:
-    """(record, contract JSON) for every goroutine in allgs order. Without ``full`` the
-    record is None for a parked goroutine whose stack repeats one already walked: 100,000
-    goroutines usually hold a few dozen distinct stacks, and each is walked once."""
+    """(record, contract JSON) for every goroutine in allgs order (see iter_goroutines)."""
+    return list(iter_goroutines(target, include_dead=include_dead, full=full, gs=gs))
+
+
+def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
+                    gs: Iterable[G] | None = None) -> Iterator[tuple[GoroutineRecord | None, dict]]:
+    """(record, contract JSON) for every goroutine in allgs order, one at a time. Without
+    ``full`` the record is None for a parked goroutine whose stack repeats one already
+    walked: 100,000 goroutines usually hold a few dozen distinct stacks, and each is
+    walked once."""
     guard = stack_guard(target)
     u = unwinder(target)
     names = _Names(target)
     until = _user_pcs(u)
     # (resume pc, stack depth, template) -> (innermost, user) of that stack
     shapes: dict[tuple[int, int, int], tuple[LogicalInfo | None, LogicalInfo | None]] = {}
-    out: list[tuple[GoroutineRecord | None, dict]] = []
-    for g in gs if gs is not None else live_gs(target, include_dead):
+    for g in gs if gs is not None else iter_live_gs(target, include_dead):
         start = None if full else _parked_start(g)
         data = None
         if start is not None:
@@ -232,7 +255,7 @@ def goroutines(target: Target, *, include_dead: bool = False, full: bool = False
             index = u.matching_template(start, data, g.hi, until, True) if data is not None else None
             known = shapes.get((start.pc, g.hi - start.sp, index)) if index is not None else None
             if known is not None:
-                out.append((None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)))
+                yield None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)
                 continue
         try:
             rec = walk_goroutine(target, g, full)
@@ -240,12 +263,12 @@ def goroutines(target: Target, *, include_dead: bool = False, full: bool = False
             target.warn(f"goroutine {g.goid}: {e}")
             rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)
         innermost, user = rec.innermost_and_user()
-        out.append((rec, _doc(g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names)))
+        doc = _doc(g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names)
         if data is not None and start is not None and rec.stack.start == start:
             index = u.matching_template(start, data, g.hi, until, True)
             if index is not None:
                 shapes[(start.pc, g.hi - start.sp, index)] = (innermost, user)
-    return out
+        yield rec, doc
 
 
 def find_goroutine(target: Target, goid: int) -> G | None:

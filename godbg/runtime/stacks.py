@@ -206,9 +206,11 @@ def read_g(target: Target, addr: int) -> G:
     return found
 
 
-def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
+def read_gs(target: Target, addrs: list[int], keep: bool = True) -> list[G | None]:
     """Many gs, read in bulk: gs are heap objects of one size class, mostly side by side,
-    so neighbours come in one read. None for a g whose memory is not in the target."""
+    so neighbours come in one read. None for a g whose memory is not in the target.
+    ``keep=False`` leaves them out of the per-stop cache (a listing that streams a
+    million goroutines reads each once)."""
     size = _g_reader(target).size
     decode = _g_decoder(target)
     cache: dict = target.cache  # type: ignore[assignment]
@@ -229,7 +231,8 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
         if blob is not None:
             for a in todo[i:j]:
                 g = make(a, *decode(blob, a - base))
-                cache[("g", a)] = g
+                if keep:
+                    cache[("g", a)] = g
                 found[a] = g
         else:
             for a in todo[i:j]:

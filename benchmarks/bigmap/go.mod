@@ -1,0 +1,3 @@
+module godbg.bench/bigmap
+
+go 1.22
