@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 
 from godbg.commands.base import Outcome, add_jsonl_flag, positive_int
 from godbg.errors import BadInputError
-from godbg.render.jsonout import Deferred, Emit, Stream
+from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.target.target import Target
@@ -79,7 +79,7 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         return Outcome(NAME, {"groups": groups, "total_groups": total_groups, "total": total}, lines="groups")
     count = 0
 
-    def produce(emit: Emit) -> None:
+    def produce(emit: Emitter) -> None:
         # Each goroutine is written as soon as it is decoded; only the count is kept.
         nonlocal count
         for _rec, doc in picked():

@@ -7,13 +7,12 @@ produced while it is written: a 100,000-goroutine listing is never held whole) a
 as a count). :func:`materialize` turns both into plain lists and values for code that
 wants the whole document (text renderers, the Python API).
 
-Encoding: the documents godbg writes are many small records of a few shapes whose
-strings repeat (function names, files, statuses), so strings are encoded once and
-remembered, and ints go through ``int.__repr__`` as the json module does. When orjson
-is importable it encodes the flat lists of numbers (group ids, map entries of numbers)
-whose compact form differs from the json module's only by the space after each
-comma. Either way the bytes are those of ``json.dumps(doc, ensure_ascii=False)``; the
-pure-Python path is what gdb's embedded Python uses.
+Encoding: each record goes through the json module's C encoder without its cycle check
+(godbg's documents are trees). When orjson is importable it encodes the lists of plain
+numbers (group ids, batches of map entries of numbers), whose compact form differs from
+the json module's only by the space after each comma. Either way the bytes are those of
+``json.dumps(doc, ensure_ascii=False)``; without orjson (gdb's embedded Python) the json
+module does it all.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ except ImportError:  # pragma: no cover - depends on the environment
     _orjson = None
 
 Write = Callable[[str], None]
-Emit = Callable[[Any], None]
 
 # Output is handed to the sink in pieces of about this many characters.
 FLUSH_CHARS = 1 << 16
@@ -46,12 +44,12 @@ class Stream:
 
     __slots__ = ("produce",)
 
-    def __init__(self, produce: Callable[[Emit], None]) -> None:
+    def __init__(self, produce: Callable[[Emitter], None]) -> None:
         self.produce = produce
 
     @classmethod
     def of(cls, items: Iterable[Any]) -> Stream:
-        def produce(emit: Emit) -> None:
+        def produce(emit: Emitter) -> None:
             for item in items:
                 emit(item)
 
@@ -59,7 +57,7 @@ class Stream:
 
     def __iter__(self) -> Iterator[Any]:
         out: list[Any] = []
-        self.produce(out.append)
+        self.produce(Emitter(out.append, out.extend))
         return iter(out)
 
 
@@ -84,12 +82,13 @@ def materialize(value: Any) -> Any:
 
 
 class Encoder:
-    """``encode(value)`` == ``json.dumps(value, ensure_ascii=False)``, faster for godbg's
-    records: strings are encoded once per encoder, the common types are dispatched
-    without the json module's generic machinery."""
+    """``encode(value)`` == ``json.dumps(value, ensure_ascii=False)``: the json module's C
+    encoder without its cycle check (godbg's documents are trees), strings of keys
+    remembered, and flat rows of numbers through orjson when it is importable."""
 
     def __init__(self) -> None:
         self._strings: dict[str, str] = {}
+        self._encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
 
     def string(self, s: str) -> str:
         found = self._strings.get(s)
@@ -101,58 +100,57 @@ class Encoder:
 
     def encode(self, v: Any) -> str:
         t = type(v)
-        if t is str:
-            return self.string(v)
-        if t is int:
-            return int.__repr__(v)
-        if v is None:
-            return "null"
-        if t is bool:
-            return "true" if v else "false"
-        if t is dict:
-            return self.object(v)
-        if t is list or t is tuple:
-            return self.array(v)
-        return _dumps(v)
+        if (t is list or t is tuple) and v:
+            fast = numbers_array(v)
+            if fast is not None:
+                return fast
+        return self._encode(v)
 
-    def object(self, d: dict[str, Any]) -> str:
-        if not d:
-            return "{}"
-        enc = self.encode
-        string = self.string
-        parts = []
-        for k, v in d.items():
-            if type(k) is not str:
-                return _dumps(d)  # int keys and the like: the json module's rules
-            parts.append(string(k) + ": " + enc(v))
-        return "{" + ", ".join(parts) + "}"
+    def lines(self, items: list[Any]) -> str:
+        """Each item as one JSON text and a newline."""
+        if items and type(items[0]) in (list, tuple):
+            fast = numbers_array(items)
+            if fast is not None:  # "[[1, 2], [3, 4]]" -> "[1, 2]\n[3, 4]\n"
+                return fast[1:-1].replace("], [", "]\n[") + "\n"
+        encode = self.encode
+        return "".join([encode(item) + "\n" for item in items])
 
-    def array(self, items: list[Any] | tuple[Any, ...]) -> str:
-        if not items:
-            return "[]"
-        fast = numbers_array(items)
-        if fast is not None:
-            return fast
-        return "[" + ", ".join([self.encode(v) for v in items]) + "]"
+
+def _plain_ints(row: Any) -> bool:
+    return all(type(x) is int and _INT64_MIN <= x <= _UINT64_MAX for x in row)
 
 
 def numbers_array(items: Any) -> Optional[str]:
-    """``json.dumps(items)`` for a list or tuple of plain ints (or rows of them), else
-    None. orjson when it is there; the result is the same either way."""
-    first = items[0]
-    t = type(first)
-    if t is int:
-        if _orjson is not None and all(type(x) is int and -(1 << 63) <= x < 1 << 64 for x in items):
-            return _orjson.dumps(items).decode().replace(",", ", ")
-        if all(type(x) is int for x in items):
-            return "[" + ", ".join(map(int.__repr__, items)) + "]"
+    """``json.dumps(items)`` for a non-empty list or tuple of plain 64-bit ints, or of
+    rows of them (map entries), else None. orjson's compact form differs from the json
+    module's only by the space after each comma, and numbers hold no commas."""
+    if _orjson is None:
         return None
-    if (t is tuple or t is list) and _orjson is not None and all(
-            (type(row) is tuple or type(row) is list) and all(type(x) is int and -(1 << 63) <= x < 1 << 64
-                                                             for x in row)
-            for row in items):
-        return _orjson.dumps(items).decode().replace(",", ", ")
-    return None
+    t = type(items[0])
+    if t is int:
+        ok = _plain_ints(items)
+    elif t is tuple or t is list:
+        ok = all((type(row) is tuple or type(row) is list) and row and _plain_ints(row) for row in items)
+    else:
+        ok = False
+    return _orjson.dumps(items).decode().replace(",", ", ") if ok else None
+
+
+_INT64_MIN, _UINT64_MAX = -(1 << 63), (1 << 64) - 1
+
+
+class Emitter:
+    """What a Stream's producer calls: ``emit(item)`` for one item, ``emit.many(items)``
+    for a batch (decoders that have a bucket or group of entries at once)."""
+
+    __slots__ = ("one", "many")
+
+    def __init__(self, one: Callable[[Any], None], many: Callable[[list[Any]], None]) -> None:
+        self.one = one
+        self.many = many
+
+    def __call__(self, item: Any) -> None:
+        self.one(item)
 
 
 class Writer:
@@ -209,12 +207,19 @@ def _write_stream(stream: Stream, write: Write, enc: Encoder) -> None:
     started = False
     encode = enc.encode
 
-    def emit(item: Any) -> None:
+    def one(item: Any) -> None:
         nonlocal started
         write(", " + encode(item) if started else encode(item))
         started = True
 
-    stream.produce(emit)
+    def many(items: list[Any]) -> None:
+        nonlocal started
+        if items:
+            text = encode(items)[1:-1]
+            write(", " + text if started else text)
+            started = True
+
+    stream.produce(Emitter(one, many))
     write("]")
 
 
@@ -226,11 +231,17 @@ def write_lines(stream: Stream, sink: Write, encoder: Encoder | None = None) -> 
     encode = enc.encode
     count = 0
 
-    def emit(item: Any) -> None:
+    def one(item: Any) -> None:
         nonlocal count
         write(encode(item) + "\n")
         count += 1
 
-    stream.produce(emit)
+    def many(items: list[Any]) -> None:
+        nonlocal count
+        if items:
+            write(enc.lines(items))
+            count += len(items)
+
+    stream.produce(Emitter(one, many))
     out.flush()
     return count

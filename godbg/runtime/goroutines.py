@@ -122,10 +122,10 @@ def func_name_at(target: Target, pc: int) -> str | None:
     return u.memo[key]
 
 
-def walk_goroutine(target: Target, g: G, full: bool) -> GoroutineRecord:
+def walk_goroutine(target: Target, g: G, full: bool, keep: bool = True) -> GoroutineRecord:
     u = unwinder(target)
     if full:
-        stack = goroutine_stack(target, g)
+        stack = goroutine_stack(target, g, keep=keep)
     else:
         stack = goroutine_stack(target, g, summary=True, until_pc=_user_pcs(u))
     return GoroutineRecord(g, stack, full, u)
@@ -258,7 +258,7 @@ def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = 
                 yield None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)
                 continue
         try:
-            rec = walk_goroutine(target, g, full)
+            rec = walk_goroutine(target, g, full, keep=False)
         except (FaultError, GodbgError) as e:
             target.warn(f"goroutine {g.goid}: {e}")
             rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)

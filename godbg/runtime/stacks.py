@@ -512,10 +512,10 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
 
 
 def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary: bool = False,
-                    max_frames: int | None = None) -> GoroutineStack:
+                    max_frames: int | None = None, keep: bool = True) -> GoroutineStack:
     """Unwind ``g``. With ``until``/``until_pc`` (see Unwinder.walk) the walk may end
     early, with ``summary`` it keeps only its first and last frames; only complete walks
-    are cached."""
+    are cached, and only with ``keep`` (a listing of every goroutine walks each once)."""
     key = ("stacks:gstack", g.addr)
     found = target.cache.get(key)  # type: ignore[call-overload]
     if found is not None:
@@ -536,7 +536,7 @@ def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary:
             kwargs["max_frames"] = max_frames
         walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
-    if until is None and until_pc is None and not summary:
+    if until is None and until_pc is None and not summary and keep:
         target.cache[key] = result  # type: ignore[index]
     return result
 
