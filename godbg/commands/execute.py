@@ -54,7 +54,7 @@ def with_program_context(theme: Theme, target: Target) -> Theme:
 
 
 def command_names() -> list[str]:
-    return [m.NAME for m in registry.available()]
+    return registry.names()
 
 
 def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str = "godbg",

@@ -7,8 +7,9 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome, positive_int
+from godbg.render.jsonout import Stream
 from godbg.runtime import version
-from godbg.runtime.headroom import headroom
+from godbg.runtime.headroom import Rows, headroom
 from godbg.target.target import Target
 
 NAME = "headroom"
@@ -43,17 +44,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     version.check_supported(target)
-    data = headroom(target)
+    data = headroom(target, top=args.top or None, below=args.check)
+    if isinstance(data["goroutines"], Rows):
+        data["goroutines"] = Stream.of(data["goroutines"])  # written one at a time
     status = 0
     if args.check is not None:
-        findings = [
-            {"id": g["id"], "limit_headroom": g["limit_headroom"], "size": g["size"], "used": g["used"],
-             "function": g["deepest_function"]}
-            for g in data["goroutines"]
-            if g["limit_headroom"] is not None and g["limit_headroom"] < args.check
-        ]
+        findings = data.pop("findings")
         data["check"] = {"bytes": args.check, "findings": findings}
         status = 1 if findings else 0
-    if args.top:
-        data["goroutines"] = data["goroutines"][: args.top]
     return Outcome(NAME, data, status=status)

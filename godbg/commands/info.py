@@ -9,7 +9,7 @@ from godbg.commands.base import Outcome
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
-from godbg.runtime.goroutines import live_gs
+from godbg.runtime.goroutines import iter_live_gs
 from godbg.runtime.stacklimits import read_limits
 from godbg.runtime.stacks import stack_guard
 from godbg.target.target import Target
@@ -33,7 +33,7 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "map_impl": version.map_impl(target),
         "goexperiments": list(rel.experiments),
         # the goroutines Go's own crash traceback lists: every one but the dead
-        "goroutines": len(live_gs(target)),
+        "goroutines": sum(1 for _g in iter_live_gs(target)),
         "ms": len(rt.allm(target)),
         "maxstacksize": read_limits(target, guard).maxstacksize,
         "stack_guard": guard,

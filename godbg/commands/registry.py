@@ -4,6 +4,7 @@ Explicit, so that importing a module never registers anything by side effect."""
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from godbg.commands.base import CommandModule
 
@@ -32,11 +33,21 @@ def available() -> list[CommandModule]:
     return out
 
 
+def names() -> list[str]:
+    """The command names of this build, in display order, without importing the commands
+    (start-up of `godbg core … goroutines` imports only what goroutines needs)."""
+    return [n for n in COMMAND_MODULES if importlib.util.find_spec(f"godbg.commands.{_module_name(n)}")]
+
+
 def find(name: str) -> CommandModule | None:
-    for module in available():
-        if module.NAME == name:
-            return module
-    return None
+    if name not in COMMAND_MODULES:
+        return None
+    try:
+        return importlib.import_module(f"godbg.commands.{_module_name(name)}")  # type: ignore[return-value]
+    except ModuleNotFoundError as e:
+        if e.name != f"godbg.commands.{_module_name(name)}":
+            raise
+        return None
 
 
 def _module_name(name: str) -> str:

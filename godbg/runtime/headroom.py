@@ -7,7 +7,9 @@ fp is its caller's SP, so its size includes its return address, as the runtime c
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
@@ -20,6 +22,9 @@ from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
 RUNTIME_PREFIX = "runtime."
+# The keys of a goroutine's headroom record, in the contract's order.
+HEADROOM_KEYS = ("id", "status", "lo", "hi", "sp", "size", "used", "guard_headroom", "limit_headroom",
+                 "doublings_left", "frames", "deepest_function", "repeated", "largest_frame")
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,26 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     return FrameSummary(deepest, repeated, largest, len(frames))
 
 
-def goroutine_headroom(target: Target, g: G, limits: StackLimits) -> dict:
-    stack = goroutine_stack(target, g)
+def _summary(frames: list[PhysFrame], memo: dict[tuple, FrameSummary] | None) -> FrameSummary:
+    """summarize_frames, shared by every goroutine whose frames have the same pcs and sizes."""
+    if memo is None:
+        return summarize_frames(frames)
+    key = tuple([(pf.pc, pf.fp - pf.sp) for pf in frames])
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = summarize_frames(frames)
+    return found
+
+
+def goroutine_headroom(target: Target, g: G, limits: StackLimits, keep: bool = True,
+                       summaries: dict[tuple, FrameSummary] | None = None) -> dict:
+    # The keys are HEADROOM_KEYS, in that order (Rows rebuilds records from it).
+    stack = goroutine_stack(target, g, keep=keep)
     sp = stack.sp if stack.sp is not None else g.sched_sp
     size = g.hi - g.lo if g.hi > g.lo else 0
     inside = bool(size) and g.lo <= sp <= g.hi
     used = g.hi - sp if inside else None
-    summary = summarize_frames(stack.frames)
+    summary = _summary(stack.frames, summaries)
     return {
         "id": g.goid,
         "status": status_name(target, g.status),
@@ -81,26 +99,73 @@ def _sort_key(doc: dict) -> tuple:
     return (lh is None, lh if lh is not None else 0, doc["id"])
 
 
-def headroom(target: Target) -> dict:
+_ID, _LIMIT_HEADROOM = HEADROOM_KEYS.index("id"), HEADROOM_KEYS.index("limit_headroom")
+
+
+def _row_key(row: tuple) -> tuple:
+    lh = row[_LIMIT_HEADROOM]
+    return (lh is None, lh if lh is not None else 0, row[_ID])
+
+
+class Rows:
+    """Every goroutine's headroom, sorted, held as tuples (a dict per goroutine would
+    take a gigabyte for a million); iterating gives the contract's dicts."""
+
+    def __init__(self, rows: list[tuple], keys: tuple[str, ...]) -> None:
+        self.rows = rows
+        self.keys = keys
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __iter__(self) -> Iterator[dict]:
+        keys = self.keys
+        return (dict(zip(keys, row)) for row in self.rows)
+
+
+def headroom(target: Target, top: int | None = None, below: int | None = None) -> dict:
+    """The headroom document: "goroutines" is a list of the ``top`` closest to the limit
+    when ``top`` is given, else Rows of all of them; with ``below``, "findings" lists
+    the goroutines whose limit_headroom is under ``below`` bytes, closest first."""
     guard = stack_guard(target)
     limits = read_limits(target, guard)
-    docs = []
-    for g in rg.live_gs(target):
-        try:
-            docs.append(goroutine_headroom(target, g, limits))
-        except FaultError as e:
-            target.warn(f"goroutine {g.goid}: stack unreadable ({e})")
-    docs.sort(key=_sort_key)
+    summaries: dict[tuple, FrameSummary] = {}
+    findings: list[dict] = []
+
+    def docs() -> Iterator[dict]:
+        for g in rg.iter_live_gs(target):
+            try:
+                doc = goroutine_headroom(target, g, limits, keep=False, summaries=summaries)
+            except FaultError as e:
+                target.warn(f"goroutine {g.goid}: stack unreadable ({e})")
+                continue
+            lh = doc["limit_headroom"]
+            if below is not None and lh is not None and lh < below:
+                findings.append({"id": doc["id"], "limit_headroom": lh, "size": doc["size"], "used": doc["used"],
+                                 "function": doc["deepest_function"]})
+            yield doc
+
+    goroutines: list[dict] | Rows
+    if top:
+        goroutines = heapq.nsmallest(top, docs(), key=_sort_key)
+    else:
+        rows = [tuple(doc.values()) for doc in docs()]
+        rows.sort(key=_row_key)
+        goroutines = Rows(rows, HEADROOM_KEYS)
+    findings.sort(key=lambda f: (f["limit_headroom"], f["id"]))
     system = []
     for m in rms.ms(target):
         for which in ("g0", "gsignal"):
             s = m[which]
             system.append({"m": m["id"], "stack": which, "lo": s["lo"], "hi": s["hi"], "sp": s["sp"],
                            "size": s["size"], "used": s["used"], "guard_headroom": s["guard_headroom"]})
-    return {
+    out = {
         "maxstacksize": limits.maxstacksize,
         "max_stack": limits.max_stack,
         "stack_guard": guard,
-        "goroutines": docs,
+        "goroutines": goroutines,
         "system": system,
     }
+    if below is not None:
+        out["findings"] = findings
+    return out
