@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import re
 
-from godbg.commands.base import Outcome, positive_int
+from godbg.commands.base import Outcome, add_jsonl_flag, positive_int, wants_json
 from godbg.errors import BadInputError
+from godbg.render.jsonout import Emitter, Stream
 from godbg.runtime import maps, version
 from godbg.runtime.maps_common import MapContents
 from godbg.target.dwarf import MAP, GoType
@@ -29,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"at most N entries; 0 means all (default {DEFAULT_TEXT_LIMIT}, all with --json)")
     parser.add_argument("--stats", action="store_true",
                         help="add the internal structure: buckets or tables, load, growth, tombstones")
+    add_jsonl_flag(parser, "each entry as [key, value] (in the order --json lists them)")
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
@@ -36,10 +38,25 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     address, mtype = resolve(target, args.expr, args.map_type)
     limit = args.limit
     if limit is None:
-        limit = 0 if args.json else DEFAULT_TEXT_LIMIT
+        limit = 0 if wants_json(args) else DEFAULT_TEXT_LIMIT
+    if args.jsonl:
+        return _lines(target, args, address, mtype, limit)
     contents = maps.read_map(target, address, mtype, limit or None) if address else None
     data = document(args.expr, mtype, version.map_impl(target), contents, args.stats)
     return Outcome(NAME, data)
+
+
+def _lines(target: Target, args: argparse.Namespace, address: int, mtype: GoType, limit: int) -> Outcome:
+    """--jsonl: the entries written a batch (a group array, a bucket) at a time as they
+    are decoded, none kept: a ten-million-entry map in bounded memory."""
+    if args.stats:
+        raise BadInputError("--stats goes with --json (--jsonl prints only the entries)")
+
+    def produce(emit: Emitter) -> None:
+        if address:
+            maps.read_map(target, address, mtype, limit or None, on_entries=emit.many)
+
+    return Outcome(NAME, {"expr": args.expr, "entries": Stream(produce)}, lines="entries")
 
 
 def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict:

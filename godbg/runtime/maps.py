@@ -9,7 +9,7 @@ from godbg.errors import BadInputError, UnsupportedError
 from godbg.runtime import version
 from godbg.runtime.layouts import layout
 from godbg.runtime.maps_classic import ClassicLayout, decode_classic
-from godbg.runtime.maps_common import MAX_INLINE_BYTES, MapContents, SlotCodec
+from godbg.runtime.maps_common import MAX_INLINE_BYTES, MapContents, OnEntries, SlotCodec
 from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
 from godbg.target.dwarf import MAP, GoType
 from godbg.target.memory import MAX_READ, PAGE, CachedMemory
@@ -48,16 +48,19 @@ class _BulkReader:
         return self.memory.raw.read(address, size)
 
 
-def read_map(target: Target, address: int, mtype: GoType, limit: int | None) -> MapContents:
-    """Decode the map whose header (hmap or maps.Map) is at ``address``."""
+def read_map(target: Target, address: int, mtype: GoType, limit: int | None,
+             on_entries: OnEntries | None = None) -> MapContents:
+    """Decode the map whose header (hmap or maps.Map) is at ``address``. With
+    ``on_entries`` the entries go there a batch at a time as they are decoded (the
+    result's ``entries`` is then empty): a map of any size in bounded memory."""
     impl = version.map_impl(target)
     key, elem = _codecs(target, mtype)
     memory = _BulkReader(target.memory)
     if impl == version.MAP_CLASSIC:
         lay_c = target.memo(f"maplayout:{mtype.name}", lambda: classic_layout(target, mtype, key, elem))
-        return decode_classic(memory, address, lay_c, key, elem, limit, target.warn)
+        return decode_classic(memory, address, lay_c, key, elem, limit, target.warn, on_entries)
     lay_s = target.memo(f"maplayout:{mtype.name}", lambda: swiss_layout(target, mtype, key, elem))
-    return decode_swiss(memory, address, lay_s, key, elem, limit, target.warn)
+    return decode_swiss(memory, address, lay_s, key, elem, limit, target.warn, on_entries)
 
 
 def _codecs(target: Target, mtype: GoType) -> tuple[SlotCodec, SlotCodec]:

@@ -20,6 +20,7 @@ from godbg.runtime.maps_common import (
     Buffer,
     EntryCollector,
     MapContents,
+    OnEntries,
     ReadableMemory,
     SlotCodec,
     Warn,
@@ -151,9 +152,10 @@ class _Walker:
 
 
 def decode_classic(memory: ReadableMemory, address: int, lay: ClassicLayout, key: SlotCodec, elem: SlotCodec,
-                   limit: int | None, warn: Warn) -> MapContents:
+                   limit: int | None, warn: Warn,
+                   on_entries: OnEntries | None = None) -> MapContents:
     """Every live entry of the hmap at ``address`` (up to ``limit`` decoded) and its structure."""
-    sink = EntryCollector(memory, key, elem, limit, warn)
+    sink = EntryCollector(memory, key, elem, limit, warn, on_entries)
     hdr = memory.read(address, lay.hmap_size)
     count = _I64.unpack_from(hdr, lay.count_off)[0]
     flags = hdr[lay.flags_off]

@@ -59,12 +59,19 @@ class MapContents:
     stats: dict[str, Any] = field(default_factory=dict)
 
 
+OnEntries = Callable[[list[tuple[Any, Any]]], None]
+
+
 class EntryCollector:
     """Receives every live slot the walk finds; decodes the first ``limit`` (None: all)."""
 
     def __init__(self, memory: ReadableMemory, key: SlotCodec, elem: SlotCodec, limit: int | None,
-                 warn: Warn) -> None:
+                 warn: Warn, on_entries: OnEntries | None = None) -> None:
         self.memory = memory
+        # Streaming: each batch of decoded entries (a group array, a bucket chain) goes to
+        # on_entries and is dropped, so memory does not grow with the map.
+        self.on_entries = on_entries
+        self.passed = 0  # entries already handed to on_entries
         self.key = key
         self.elem = elem
         self.limit = limit
@@ -76,12 +83,23 @@ class EntryCollector:
         self._direct = not key.indirect and not elem.indirect
 
     @property
+    def decoded(self) -> int:
+        return self.passed + len(self.entries)
+
+    @property
     def full(self) -> bool:
-        return self.limit is not None and len(self.entries) >= self.limit
+        return self.limit is not None and self.decoded >= self.limit
+
+    def flush(self) -> None:
+        """Hand the entries decoded so far to on_entries (when streaming)."""
+        if self.on_entries is not None and self.entries:
+            batch, self.entries = self.entries, []
+            self.passed += len(batch)
+            self.on_entries(batch)
 
     def add(self, buf: Buffer, key_off: int, elem_off: int) -> None:
         self.found += 1
-        if self.limit is not None and len(self.entries) >= self.limit:
+        if self.limit is not None and self.decoded >= self.limit:
             return
         try:
             if self._direct:
@@ -97,7 +115,7 @@ class EntryCollector:
         if not n:
             return
         self.found += n
-        room = n if self.limit is None else min(n, self.limit - len(self.entries))
+        room = n if self.limit is None else min(n, self.limit - self.decoded)
         if room <= 0:
             return
         if room < n:
@@ -106,6 +124,7 @@ class EntryCollector:
             for k, e in zip(key_offs, elem_offs):
                 self.found -= 1
                 self.add(buf, k, e)
+            self.flush()
             return
         kd, ed = self._kdec, self._edec
         try:
@@ -114,6 +133,7 @@ class EntryCollector:
             for k, e in zip(key_offs, elem_offs):  # slow path: find and report the bad one
                 self.found -= 1
                 self.add(buf, k, e)
+        self.flush()
 
     def _value(self, codec: SlotCodec, buf: Buffer, off: int) -> Any:
         if not codec.indirect:
@@ -127,7 +147,8 @@ class EntryCollector:
     def result(self, impl: str, address: int, count: int, stats: dict[str, Any]) -> MapContents:
         if self.found != count:
             self.warn(f"map at {address:#x}: its header counts {count} entries but {self.found} were found")
-        return MapContents(impl, address, count, self.entries, self.found, self.found > len(self.entries), stats)
+        self.flush()
+        return MapContents(impl, address, count, self.entries, self.found, self.found > self.decoded, stats)
 
 
 def read_array(memory: ReadableMemory, address: int, n: int, size: int, warn: Warn,

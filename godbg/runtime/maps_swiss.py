@@ -20,6 +20,7 @@ from godbg.runtime.maps_common import (
     Buffer,
     EntryCollector,
     MapContents,
+    OnEntries,
     ReadableMemory,
     SlotCodec,
     Warn,
@@ -117,9 +118,10 @@ def _walk_groups(buf: Buffer, ngroups: int, bad: set[int], lay: SwissLayout,
 
 
 def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: SlotCodec, elem: SlotCodec,
-                 limit: int | None, warn: Warn) -> MapContents:
+                 limit: int | None, warn: Warn,
+                 on_entries: OnEntries | None = None) -> MapContents:
     """Every live entry of the maps.Map at ``address`` (up to ``limit`` decoded) and its structure."""
-    sink = EntryCollector(memory, key, elem, limit, warn)
+    sink = EntryCollector(memory, key, elem, limit, warn, on_entries)
     hdr = memory.read(address, lay.map_size)
     used = _Q.unpack_from(hdr, lay.used_off)[0]
     dir_ptr = PTR.unpack_from(hdr, lay.dir_ptr_off)[0]
