@@ -170,4 +170,12 @@ DOC = """
 With `--group`: `{"groups": [{"ids": [...], "status", "wait_reason", "created_by",
 "user_function", "frames": [{"function", "file", "line"}]}], "total_groups": N, "total": N}`,
 largest group first; goroutines fall in one group when their frames are the same.
+
+## JSON Lines
+
+`--jsonl` prints one JSON object a line and nothing else on stdout: each goroutine record exactly as
+it appears in the `--json` list (with `--group`: each group record), in the same order, written as it
+is decoded (`godbg core BIN CORE goroutines --jsonl | jq -c 'select(.wait_reason == "chan receive")'`).
+`total`, `total_groups` and `warnings` are not printed; warnings go to stderr. `--json` output is
+streamed too: the same bytes as before, written one goroutine at a time.
 """

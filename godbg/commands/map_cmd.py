@@ -18,6 +18,16 @@ HELP = ("A map's entries and its internal structure (classic buckets or swiss ta
         "global (main.cache), a local of the selected frame (gdb, delve), or 0xADDR --type 'map[K]V' "
         "where ADDR is the map's header (the pointer a map variable holds).")
 
+DOC = """
+## JSON Lines
+
+`--jsonl` prints one `[key, value]` a line and nothing else on stdout: each entry exactly as it
+appears in the `--json` document's `entries`, in the same order, written a group array (swiss) or a
+bucket (classic) at a time as the map is decoded, so that a map of ten million entries needs no more
+memory than one of ten. `--limit` applies (default: all); `--stats` needs `--json`; warnings (a
+header count that does not match the entries found, say) go to stderr.
+"""
+
 DEFAULT_TEXT_LIMIT = 100
 _ADDRESS = re.compile(r"^0[xX][0-9a-fA-F]+$")
 

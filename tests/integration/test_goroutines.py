@@ -289,6 +289,24 @@ def test_cli_and_text(build: matrix.Build) -> None:
     assert run_cli(fx, "bt").returncode == 2
 
 
+def test_jsonl_matches_the_truth(build: matrix.Build) -> None:
+    """--jsonl: one goroutine (or group) a line, every goroutine the program recorded."""
+    fx = fixture(build, "panic")
+    truth = fx.truth
+    out = run_cli(fx, "goroutines", "--jsonl")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    ours = {g["id"]: g for g in map(json.loads, lines)}
+    assert len(ours) == len(lines) > 250
+    for kind, group in truth["groups"].items():
+        assert set(group["ids"]) <= set(ours), f"{kind}: missing {set(group['ids']) - set(ours)}"
+    recv = truth["groups"]["recv"]["ids"]
+    assert {ours[i]["wait_reason"] for i in recv} == {"chan receive"}
+    grouped = [json.loads(line) for line in run_cli(fx, "goroutines", "--group", "--jsonl").stdout.splitlines()]
+    assert grouped[0]["ids"] == recv and sum(len(g["ids"]) for g in grouped) == len(lines)
+    assert len(run_cli(fx, "goroutines", "--jsonl", "--limit", "5").stdout.splitlines()) == 5
+
+
 # What a throw's goroutine has above the frame Go starts it at (fatalthrow passes its
 # caller's pc/sp), and what the crashing M's g0 has above Go's "runtime stack:".
 THROW_FRAMES = ("runtime.systemstack_switch", "runtime.fatalthrow")

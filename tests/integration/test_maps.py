@@ -118,6 +118,20 @@ def test_growth_in_progress_is_visible(build: matrix.Build) -> None:
     assert same["growing"] and same["same_size_grow"] and same["old_buckets"] == same["buckets"]
 
 
+def test_jsonl_entries_match_the_truth(build: matrix.Build) -> None:
+    """--jsonl: one [key, value] a line, the program's own entries; --limit and --stats."""
+    fx = _fixture(build)
+    maps = {name: want for name, want in fx.truth["maps"].items() if want["count"]}
+    for name in sorted(maps, key=lambda n: -maps[n]["count"])[:3]:
+        p = godbg(fx, "map", f"main.{name}", "--jsonl")
+        assert p.returncode == 0, p.stderr
+        assert _pairs([json.loads(line) for line in p.stdout.splitlines()]) == _pairs(maps[name]["entries"]), name
+    name = max(maps, key=lambda n: maps[n]["count"])
+    assert len(godbg(fx, "map", f"main.{name}", "--jsonl", "--limit", "3").stdout.splitlines()) == 3
+    bad = godbg(fx, "map", f"main.{name}", "--jsonl", "--stats")
+    assert bad.returncode == 2 and "--stats" in bad.stderr
+
+
 def test_limits_text_and_errors(build: matrix.Build) -> None:
     fx = _fixture(build)
     doc = json.loads(godbg(fx, "map", "main.huge", "--json", "--limit", "10").stdout)
