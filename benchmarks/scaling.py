@@ -46,6 +46,9 @@ BIGMAP = REPO / "benchmarks" / "bigmap"
 DLV = matrix.cache_dir() / "bin" / "dlv"
 TIME = "/usr/bin/time"
 MARK = "GODBG_BENCH="
+# Each run as a user's shell would start it: with Python's bytecode cache (a sandbox that
+# sets PYTHONDONTWRITEBYTECODE makes every godbg start compile its sources again).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 GODBG_COMMANDS = {
     "goroutines --json": ["goroutines", "--json"],
     "goroutines --json --group": ["goroutines", "--json", "--group"],
@@ -70,7 +73,7 @@ def measure(workload: str, tool: str, argv: list[str], timeout: float, stdin: st
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen([TIME, "-f", MARK + "%U %S %M", *argv], stdin=subprocess.PIPE, stdout=out,
-                                stderr=err, cwd=REPO, start_new_session=True)
+                                stderr=err, cwd=REPO, start_new_session=True, env=ENV)
         try:
             proc.communicate(stdin.encode(), timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -111,7 +114,7 @@ def _dlv(core: BenchCore) -> list[str]:
             "--allow-non-terminal-interactive=true"]
 
 
-def goroutine_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float) -> list[Run]:
+def goroutine_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float, anchors: bool = True) -> list[Run]:
     workload = f"{n:,} goroutines"
     runs = []
     # Warm the DWARF index cache and the page cache once, unmeasured.
@@ -119,6 +122,8 @@ def goroutine_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float) ->
     for name, args in GODBG_COMMANDS.items():
         runs.append(measure(workload, f"godbg {name}", _godbg(core, args), godbg_timeout))
         _report(runs[-1])
+    if not anchors:
+        return runs
 
     def gdb_check(text: bytes) -> tuple[bool, str]:
         count = sum(1 for line in text.splitlines() if line.lstrip(b"* ").split(b" ", 1)[0].isdigit())
@@ -136,7 +141,7 @@ def goroutine_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float) ->
     return runs
 
 
-def map_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float) -> list[Run]:
+def map_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float, anchors: bool = True) -> list[Run]:
     workload = f"{n:,}-entry map[int]int"
     runs = []
     measure(workload, "warm-up", _godbg(core, ["info", "--json"]), godbg_timeout)
@@ -147,6 +152,8 @@ def map_runs(core: BenchCore, n: int, cap: float, godbg_timeout: float) -> list[
     runs.append(measure(workload, "godbg map main.big --jsonl", _godbg(core, ["map", "main.big", "--jsonl"]),
                         godbg_timeout, check=lines_check))
     _report(runs[-1])
+    if not anchors:
+        return runs
     def gdb_check(text: bytes) -> tuple[bool, str]:
         # runtime-gdb.py prints {[k] = v, ...}; on a swiss map of several tables it stops
         # early without an error, so say how many it printed.
@@ -229,6 +236,7 @@ def main() -> int:
     ap.add_argument("--map-sizes", default="1000000,10000000", help="map entry counts")
     ap.add_argument("--only", choices=["goroutines", "maps"])
     ap.add_argument("--json", metavar="FILE", help="also write the runs as JSON")
+    ap.add_argument("--godbg-only", action="store_true", help="leave out runtime-gdb.py and delve")
     args = ap.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     header = machine()
@@ -237,12 +245,12 @@ def main() -> int:
         for n in (int(x) for x in args.sizes.split(",") if x):
             core = core_for(GOROUTINES, args.go, [str(n)])
             print(f"{n:,} goroutines: core {core.core} ({core.size >> 20} MiB)", file=sys.stderr, flush=True)
-            runs += goroutine_runs(core, n, args.cap, args.godbg_timeout)
+            runs += goroutine_runs(core, n, args.cap, args.godbg_timeout, not args.godbg_only)
     if args.only != "goroutines":
         for n in (int(x) for x in args.map_sizes.split(",") if x):
             core = core_for(BIGMAP, args.go, [str(n)])
             print(f"{n:,}-entry map: core {core.core} ({core.size >> 20} MiB)", file=sys.stderr, flush=True)
-            runs += map_runs(core, n, args.cap, args.godbg_timeout)
+            runs += map_runs(core, n, args.cap, args.godbg_timeout, not args.godbg_only)
     print(f"Go {args.go}; {started}; {header}\n")
     print(table(runs, args.cap))
     print()
