@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring  # the C version when the json module has it
 from typing import Any, Callable, Optional
 
+_orjson: Any
 try:  # an optional speed-up, never required
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment

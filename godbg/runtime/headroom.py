@@ -11,6 +11,7 @@ import heapq
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from godbg.errors import FaultError
 from godbg.runtime import goroutines as rg
@@ -22,6 +23,9 @@ from godbg.target.pclntab import print_name
 from godbg.target.target import Target
 
 RUNTIME_PREFIX = "runtime."
+# A stack's shape for sharing summaries: (pc, frame size) of each frame.
+StackShape = tuple[tuple[int, int], ...]
+Row = tuple[Any, ...]
 # The keys of a goroutine's headroom record, in the contract's order.
 HEADROOM_KEYS = ("id", "status", "lo", "hi", "sp", "size", "used", "guard_headroom", "limit_headroom",
                  "doublings_left", "frames", "deepest_function", "repeated", "largest_frame")
@@ -56,7 +60,7 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     return FrameSummary(deepest, repeated, largest, len(frames))
 
 
-def _summary(frames: list[PhysFrame], memo: dict[tuple, FrameSummary] | None) -> FrameSummary:
+def _summary(frames: list[PhysFrame], memo: dict[StackShape, FrameSummary] | None) -> FrameSummary:
     """summarize_frames, shared by every goroutine whose frames have the same pcs and sizes."""
     if memo is None:
         return summarize_frames(frames)
@@ -68,7 +72,7 @@ def _summary(frames: list[PhysFrame], memo: dict[tuple, FrameSummary] | None) ->
 
 
 def goroutine_headroom(target: Target, g: G, limits: StackLimits, keep: bool = True,
-                       summaries: dict[tuple, FrameSummary] | None = None) -> dict:
+                       summaries: dict[StackShape, FrameSummary] | None = None) -> dict[str, Any]:
     # The keys are HEADROOM_KEYS, in that order (Rows rebuilds records from it).
     stack = goroutine_stack(target, g, keep=keep)
     sp = stack.sp if stack.sp is not None else g.sched_sp
@@ -102,7 +106,7 @@ def _sort_key(doc: dict) -> tuple:
 _ID, _LIMIT_HEADROOM = HEADROOM_KEYS.index("id"), HEADROOM_KEYS.index("limit_headroom")
 
 
-def _row_key(row: tuple) -> tuple:
+def _row_key(row: Row) -> tuple[bool, int, int]:
     lh = row[_LIMIT_HEADROOM]
     return (lh is None, lh if lh is not None else 0, row[_ID])
 
@@ -111,28 +115,28 @@ class Rows:
     """Every goroutine's headroom, sorted, held as tuples (a dict per goroutine would
     take a gigabyte for a million); iterating gives the contract's dicts."""
 
-    def __init__(self, rows: list[tuple], keys: tuple[str, ...]) -> None:
+    def __init__(self, rows: list[Row], keys: tuple[str, ...]) -> None:
         self.rows = rows
         self.keys = keys
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self) -> Iterator[dict]:
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         keys = self.keys
         return (dict(zip(keys, row)) for row in self.rows)
 
 
-def headroom(target: Target, top: int | None = None, below: int | None = None) -> dict:
+def headroom(target: Target, top: int | None = None, below: int | None = None) -> dict[str, Any]:
     """The headroom document: "goroutines" is a list of the ``top`` closest to the limit
     when ``top`` is given, else Rows of all of them; with ``below``, "findings" lists
     the goroutines whose limit_headroom is under ``below`` bytes, closest first."""
     guard = stack_guard(target)
     limits = read_limits(target, guard)
-    summaries: dict[tuple, FrameSummary] = {}
-    findings: list[dict] = []
+    summaries: dict[StackShape, FrameSummary] = {}
+    findings: list[dict[str, Any]] = []
 
-    def docs() -> Iterator[dict]:
+    def docs() -> Iterator[dict[str, Any]]:
         for g in rg.iter_live_gs(target):
             try:
                 doc = goroutine_headroom(target, g, limits, keep=False, summaries=summaries)
@@ -145,7 +149,7 @@ def headroom(target: Target, top: int | None = None, below: int | None = None) -
                                  "function": doc["deepest_function"]})
             yield doc
 
-    goroutines: list[dict] | Rows
+    goroutines: list[dict[str, Any]] | Rows
     if top:
         goroutines = heapq.nsmallest(top, docs(), key=_sort_key)
     else:
@@ -159,7 +163,7 @@ def headroom(target: Target, top: int | None = None, below: int | None = None) -
             s = m[which]
             system.append({"m": m["id"], "stack": which, "lo": s["lo"], "hi": s["hi"], "sp": s["sp"],
                            "size": s["size"], "used": s["used"], "guard_headroom": s["guard_headroom"]})
-    out = {
+    out: dict[str, Any] = {
         "maxstacksize": limits.maxstacksize,
         "max_stack": limits.max_stack,
         "stack_guard": guard,
