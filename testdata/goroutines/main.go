@@ -11,16 +11,15 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"godbg.test/parkpoint"
 )
 
 const (
@@ -78,21 +77,7 @@ type idMsg struct {
 	id   int64
 }
 
-// goid reads the current goroutine's id from the header line of its own stack trace.
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
-func report(kind string) { ids <- idMsg{kind, goid()} }
+func report(kind string) { ids <- idMsg{kind, parkpoint.Goid()} }
 
 //go:noinline
 func recvWorker() {
@@ -234,7 +219,7 @@ func main() {
 	t := truth{
 		GoVersion: runtime.Version(),
 		GOARCH:    runtime.GOARCH,
-		MainGoid:  goid(),
+		MainGoid:  parkpoint.Goid(),
 		Panic:     panicMsg,
 		Groups:    map[string]*group{},
 	}
@@ -283,14 +268,14 @@ func main() {
 		t.Panic = ""
 		t.Signal = "SIGQUIT"
 		t.SignalGoid = t.Groups["running"].IDs[0]
-		writeTruth(t)
+		parkpoint.WriteTruth(t)
 		readyForCore()
 		if err := syscall.Tgkill(syscall.Getpid(), int(spinTid.Load()), syscall.SIGQUIT); err != nil {
 			panic(err)
 		}
 		select {}
 	}
-	writeTruth(t)
+	parkpoint.WriteTruth(t)
 	readyForCore()
 	panic(panicMsg)
 }
@@ -300,58 +285,26 @@ func main() {
 //go:noinline
 func readyForCore() {}
 
-// waitSettled returns once every reported goroutine shows its final status in a
-// full stack dump, so the truth never races with a goroutine still on its way.
+// waitSettled returns once every reported goroutine shows its final state and
+// innermost main frame in a full stack dump, so the truth never races with a
+// goroutine still on its way. The spinning goroutine shows as preempted in that
+// stop-the-world dump: its own counter says it reached its loop.
 func waitSettled(groups map[string]*group) {
-	want := map[int64]string{}
+	var wants []parkpoint.Want
 	for _, g := range groups {
 		for _, id := range g.IDs {
-			s := g.Status
+			w := parkpoint.Want{Goid: id, State: g.Status, Function: g.Function}
 			if g.WaitReason != "" {
-				s = g.WaitReason
+				w.State = g.WaitReason
 			}
-			want[id] = "[" + s
+			if g.Status == "running" {
+				w.State = ""
+			}
+			wants = append(wants, w)
 		}
 	}
-	buf := make([]byte, 16<<20)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		settled := 0
-		for _, line := range strings.Split(dump, "\n") {
-			if !strings.HasPrefix(line, "goroutine ") {
-				continue
-			}
-			fields := strings.Fields(line)
-			id, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				continue
-			}
-			if s, ok := want[id]; ok && strings.Contains(line, s) {
-				settled++
-			}
-		}
-		// The spinning goroutine is "running" and shows no stack in a dump taken
-		// from another goroutine: count it once the rest have settled.
-		if settled >= len(want)-1 && spins.Load() > 0 {
-			time.Sleep(20 * time.Millisecond)
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	panic("goroutines: workers did not settle")
-}
-
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		panic(err)
+	parkpoint.WaitParked(wants)
+	for spins.Load() == 0 {
+		runtime.Gosched()
 	}
 }

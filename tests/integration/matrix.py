@@ -12,6 +12,7 @@ Everything is cached under ``$GODBG_CACHE`` (default ``~/.cache/godbg``):
     go/<version>/bin/go                      toolchains (scripts/setup.sh installs them)
     go-build/                                GOCACHE for every toolchain
     fixtures/<program>/<build key>-<hash>/   one build: the binary, build.log
+                                             ($GODBG_FIXTURES moves this level)
         <core kind>-<hash>/                  one crash: core, stdout.txt, stderr.txt,
                                              truth.json, result.json
 
@@ -82,6 +83,14 @@ class ToolchainMissing(MatrixError):
 
 def cache_dir() -> Path:
     return Path(os.environ.get("GODBG_CACHE") or Path.home() / ".cache" / "godbg").expanduser()
+
+
+def fixtures_dir() -> Path:
+    """Where built programs and their cores go: ``$GODBG_FIXTURES``, else
+    ``$GODBG_CACHE/fixtures``. ``scripts/test.sh --repeat N`` points it at a fresh
+    directory each round, so every round builds and crashes everything anew."""
+    override = os.environ.get("GODBG_FIXTURES")
+    return Path(override).expanduser() if override else cache_dir() / "fixtures"
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -245,14 +254,26 @@ def _short_hash(text: str, n: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
+def local_modules(src: Path) -> list[Path]:
+    """The module at ``src`` and the local modules its go.mod replaces into it
+    (``replace godbg.test/parkpoint => ../parkpoint``): what a build reads."""
+    mods = [src]
+    for line in (src / "go.mod").read_text().splitlines():
+        m = re.match(r"\s*replace\s+\S+(?:\s+\S+)?\s+=>\s+(\.\.?/\S+)\s*$", line)
+        if m:
+            mods.append((src / m.group(1)).resolve())
+    return mods
+
+
 def build_dir(program: str | os.PathLike[str], build: Build) -> Path:
     src = program_dir(program)
     tc = toolchain(build.go)
     h = hashlib.sha256()
     h.update(repr((BUILD_RECIPE, dataclasses.astuple(build), tc.version, str(tc.goroot))).encode())
-    for f in _source_files(src):
-        h.update(str(f.relative_to(src)).encode() + b"\0" + f.read_bytes() + b"\0")
-    return cache_dir() / "fixtures" / src.name / f"{build.key}-{h.hexdigest()[:12]}"
+    for mod in local_modules(src):
+        for f in _source_files(mod):
+            h.update(mod.name.encode() + b"/" + str(f.relative_to(mod)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return fixtures_dir() / src.name / f"{build.key}-{h.hexdigest()[:12]}"
 
 
 def build_program(program: str | os.PathLike[str], build: Build) -> Path:
