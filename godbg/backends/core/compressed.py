@@ -228,14 +228,17 @@ def _decompress(src: IO[bytes], out: IO[bytes], make: Callable[[], Decompressor]
 
 
 def _write_sparse(out: IO[bytes], chunk: bytes) -> int:
+    """Write ``chunk``, seeking over all-zero HOLE_BLOCKs (holes cost no disk)."""
     view = memoryview(chunk)
-    for i in range(0, len(view), HOLE_BLOCK):
-        block = view[i : i + HOLE_BLOCK]
-        if len(block) == HOLE_BLOCK and block == _ZERO_BLOCK:
+    start = 0  # of the data not yet written
+    for i in range(0, len(chunk) - HOLE_BLOCK + 1, HOLE_BLOCK):
+        # bytes == bytes is a memcmp; comparing memoryviews goes item by item
+        if chunk[i : i + HOLE_BLOCK] == _ZERO_BLOCK:
+            out.write(view[start:i])
             out.seek(HOLE_BLOCK, os.SEEK_CUR)
-        else:
-            out.write(block)
-    return len(view)
+            start = i + HOLE_BLOCK
+    out.write(view[start:])
+    return len(chunk)
 
 
 def _evict(root: str, keep: str) -> None:
