@@ -80,10 +80,12 @@ def _attach(args: list[str]) -> int:
 
 def _interactive(kind: str, dlv_args: list[str], binary: GoBinary, *, kill_on_stop: bool) -> int:
     from godbg.backends.delve.repl import Repl
+    from godbg.backends.delve.replay import replay_hook
 
     forward = (sys.stdout.buffer, sys.stderr.buffer)
     with DelveServer(kind, dlv_args, kill_on_stop=kill_on_stop, forward=forward) as server:
         target = delve_target(server, binary)
+        target.replay_hook = replay_hook(server)
         with Repl(server, target) as repl:
             return repl.loop()
 
