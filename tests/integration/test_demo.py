@@ -49,7 +49,7 @@ def test_demo_from_nothing_but_python(tmp_path):
         # the postmortem: Go's own panic value, the panic path and the crashing goroutine
         go_said = (cache / "demo" / "stderr.txt").read_text()
         first_panic = next(line for line in go_said.splitlines() if line.startswith("panic: "))
-        assert p.stdout.startswith(first_panic.removesuffix(" [recovered]").split(" [")[0])
+        assert p.stdout.lstrip().startswith(first_panic.removesuffix(" [recovered]").split(" [")[0])
         assert "── panic path ──" in p.stdout and "goroutine 1" in p.stdout
     finally:
         shutil.rmtree(tmp_path, ignore_errors=True)  # a toolchain and a venv: GiB-scale
