@@ -17,6 +17,7 @@ from typing import Any, Optional, Protocol, Union
 
 from godbg.errors import FaultError, GodbgError, TargetError
 from godbg.runtime import panics
+from godbg.runtime.layouts import layout
 from godbg.runtime.runtime_errors import MAX_STRING
 from godbg.target.target import Target
 
@@ -226,7 +227,7 @@ class Replay:
         target = self.target
         state: tuple[Any, ...] = (stop.pc, g)
         if g:
-            lay = panics.layout(target, "runtime.g")
+            lay = layout(target, "runtime.g")
             state += (target.memory.ptr(g + lay.off("_panic")), target.memory.ptr(g + lay.off("_defer")))
             chain = panics.panic_chain(target, g)
             state += (len(chain), tuple(p.recovered for p in chain))
