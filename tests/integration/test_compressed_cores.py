@@ -98,3 +98,15 @@ def test_truncated_compressed_core_is_one_line(build, tmp_path):
                   env={**os.environ, "GODBG_CACHE": str(tmp_path / "cache")})
         assert p.returncode == 2 and p.stdout == ""
         assert p.stderr.count("\n") == 1 and "truncated" in p.stderr, p.stderr
+
+
+@pytest.mark.delve
+@pytest.mark.builds(lambda b: b.go == matrix.GO_VERSIONS[-1] and not b.goexperiment and not b.stripped)
+def test_delve_reads_compressed_cores(build, tmp_path):
+    fx = matrix.crash("basic", build)
+    env = {**os.environ, "GODBG_CACHE": str(tmp_path / "cache")}
+    plain = godbg("dlv", "core", str(fx.binary), str(fx.core), "info", "--json", env=env)
+    assert plain.returncode == 0, plain.stderr
+    for path in compressed_copies(fx).values():
+        p = godbg("dlv", "core", str(fx.binary), str(path), "info", "--json", env=env)
+        assert (p.returncode, p.stdout) == (0, plain.stdout), p.stderr
