@@ -6,13 +6,17 @@ delve's own are left."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from tests.integration import matrix
-from tests.integration.test_delve import _dlv, _live_env, _run, _spawn  # noqa: F401 (_dlv: a fixture)
+from tests.integration.test_delve import PROMPT, SLEEPER, _dlv, _live_env, _run, _spawn  # noqa: F401 (_dlv: a fixture)
 from tests.integration.test_panics import MARK_FUNCTIONS, MARK_RE, PROGRAM, REPLAY_EVENTS, _line_of
 
 pytestmark = [pytest.mark.delve,
@@ -68,3 +72,39 @@ def test_replay_recovered_runs_on_delve(build: matrix.Build, tmp_path: Path) -> 
     # every breakpoint the replay made is gone: the user's and delve's own remain
     listed = re.findall(r"^Breakpoint (\S+)", after, re.M)
     assert sorted(listed) == sorted([*DELVE_OWN, "1"]), after
+
+
+def test_replay_interrupted_in_attached_program(build: matrix.Build, tmp_path: Path) -> None:
+    """A program that never panics runs on under the replay until Ctrl-C: then the
+    prompt comes back, the replay's breakpoints are gone, and quitting leaves the program
+    running, untraced."""
+    src = tmp_path / "sleeper"
+    src.mkdir()
+    (src / "go.mod").write_text("module godbg.test/sleeper\n\ngo 1.22\n")
+    (src / "main.go").write_text(SLEEPER)
+    binary = matrix.build_program(src, build)
+    program = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert program.stdout is not None
+        pid = int(program.stdout.readline())
+        child = _spawn(["dlv", "attach", str(pid)], tmp_path, _live_env(tmp_path))
+        try:
+            child.sendline("panic replay")
+            time.sleep(2)  # running on: no prompt while the replay waits
+            assert child.expect([PROMPT, __import__("pexpect").TIMEOUT], timeout=0.5) == 1
+            child.sendintr()
+            child.expect(PROMPT)
+            assert "interrupted" in child.before
+            after = _run(child, "breakpoints")
+            assert sorted(re.findall(r"^Breakpoint (\S+)", after, re.M)) == sorted(DELVE_OWN), after
+            child.sendline("quit")
+            child.expect(__import__("pexpect").EOF)
+        finally:
+            child.close(force=True)
+        time.sleep(0.3)
+        assert program.poll() is None, "the replay or detaching killed the attached program"
+        with open(f"/proc/{pid}/status") as f:
+            assert re.search(r"TracerPid:\s+0\b", f.read()), "the program is still traced"
+    finally:
+        os.killpg(program.pid, signal.SIGKILL)
+        program.wait()

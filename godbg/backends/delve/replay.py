@@ -19,7 +19,7 @@ import argparse
 import sys
 from typing import Any, Optional, Union
 
-from godbg.backends.delve.client import DelveError, DelveServer
+from godbg.backends.delve.client import DelveError, DelveServer, RpcConnection
 from godbg.backends.delve.dlvtarget import parse_registers
 from godbg.commands import panic_cmd
 from godbg.errors import TargetError
@@ -29,6 +29,7 @@ from godbg.target.target import Target
 
 # Stops at delve's own breakpoints skipped in a row before the replay gives up.
 MAX_SKIPPED_STOPS = 64
+HALT_TIMEOUT = 10.0
 
 
 class DelveReplayDebugger:
@@ -80,6 +81,9 @@ class DelveReplayDebugger:
                 state = self.server.call("Command", name="continue").get("State") or {}
             except DelveError as e:
                 raise TargetError(f"cannot continue the program: {e}") from None
+            except KeyboardInterrupt:
+                self._halt()  # so that the breakpoints can be cleared
+                raise
             if state.get("exited"):
                 status = int(state.get("exitStatus", 0))
                 if status < 0:  # as gdb's $_exitsignal: the number
@@ -94,6 +98,23 @@ class DelveReplayDebugger:
                 continue  # delve's own unrecovered-panic / fatal-throw breakpoint
             return stop
         raise TargetError(f"delve stopped {MAX_SKIPPED_STOPS} times at its own breakpoints")
+
+    def _halt(self) -> None:
+        """Stop the running program (Ctrl-C during continue). Through a connection of its
+        own: the replay's connection still owes continue's reply, which comes only once the
+        program stops, and is read (and dropped) before its next call."""
+        if self.server.address is None:
+            return
+        try:
+            halter = RpcConnection(*self.server.address, timeout=HALT_TIMEOUT)
+        except TargetError:
+            return
+        try:
+            halter.call("Command", name="halt")
+        except TargetError:
+            pass
+        finally:
+            halter.close()
 
     def _stop_of(self, state: dict[str, Any]) -> Optional[Stop]:
         th = state.get("currentThread") or {}
