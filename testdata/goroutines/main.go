@@ -13,6 +13,7 @@ package main
 import (
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -66,7 +67,9 @@ var (
 	condMu sync.Mutex
 	cond   = sync.NewCond(&condMu)
 	ids    = make(chan idMsg)
-	spins  atomic.Int64
+	spins  int64 // atomic: how often spin went round its loop
+	// release starts spin's loop once every goroutine has parked.
+	release = make(chan struct{})
 	// spinTid is the thread spin runs on.
 	spinTid atomic.Int64
 	sink    int64
@@ -197,20 +200,30 @@ func syscallReader(fd int) {
 }
 
 // spin runs on its own thread until the crash: a running goroutine. Its thread
-// id lets main aim the crashing signal at it.
+// id lets main aim the crashing signal at it. It parks once, so main can see it
+// settled with the others, and starts spinning when main closes release.
 //
+// It is go:nosplit so that the runtime can never preempt its loop (a nosplit
+// function has no safe point and no stack check): the crash finds it running, on
+// its own thread, every time. A preemptible loop is sometimes caught preempted
+// (runnable in runtime.asyncPreempt2), and then two runs' cores disagree. Main
+// turns the GC off first: no stop-the-world may come once it spins.
+//
+//go:nosplit
 //go:noinline
 func spin() {
 	runtime.LockOSThread()
 	spinTid.Store(int64(syscall.Gettid()))
 	report("running")
+	<-release
 	for {
-		spins.Add(1)
+		atomic.AddInt64(&spins, 1)
 	}
 }
 
 func main() {
 	runtime.GOMAXPROCS(procs)
+	debug.SetGCPercent(-1) // no stop-the-world once spin runs: it cannot be preempted
 	mu.Lock()
 	var pipe [2]int
 	if err := syscall.Pipe(pipe[:]); err != nil {
@@ -287,8 +300,8 @@ func readyForCore() {}
 
 // waitSettled returns once every reported goroutine shows its final state and
 // innermost main frame in a full stack dump, so the truth never races with a
-// goroutine still on its way. The spinning goroutine shows as preempted in that
-// stop-the-world dump: its own counter says it reached its loop.
+// goroutine still on its way. The spinning goroutine waits on release until
+// then; once released, its own counter says it reached its loop.
 func waitSettled(groups map[string]*group) {
 	var wants []parkpoint.Want
 	for _, g := range groups {
@@ -298,13 +311,14 @@ func waitSettled(groups map[string]*group) {
 				w.State = g.WaitReason
 			}
 			if g.Status == "running" {
-				w.State = ""
+				w.State = "chan receive" // on release, until main lets it spin
 			}
 			wants = append(wants, w)
 		}
 	}
 	parkpoint.WaitParked(wants)
-	for spins.Load() == 0 {
+	close(release)
+	for atomic.LoadInt64(&spins) == 0 {
 		runtime.Gosched()
 	}
 }

@@ -116,13 +116,28 @@ def _processes() -> dict[int, tuple[str, list[str]]]:
     return out
 
 
+#: Every process a live test starts carries this in its environment (dlv and the
+#: program inherit it from godbg), so a leftover check counts this test worker's
+#: processes only, never those of another worker or of anyone else on the machine.
+OWNER = f"GODBG_TEST_OWNER={os.getpid()}"
+
+
+def _ours(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return OWNER.encode() in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def _leftovers(before: dict[int, tuple[str, list[str]]], binary: Path, keep: int | None = None) -> list[str]:
-    """New dlv processes, and processes of ``binary`` other than ``keep``."""
+    """New dlv processes, and processes of ``binary`` other than ``keep``, that this
+    test worker started."""
     left = []
     for pid, (_state, argv) in _processes().items():
         if pid in before or pid == keep or not argv:
             continue
-        if os.path.basename(argv[0]) == "dlv" or argv[0] == str(binary):
+        if (os.path.basename(argv[0]) == "dlv" or argv[0] == str(binary)) and _ours(pid):
             left.append(f"{pid}: {' '.join(argv)}")
     return left
 
@@ -165,6 +180,8 @@ def _json(child, line: str) -> dict:
 def _live_env(workdir: Path) -> dict[str, str]:
     env = matrix.program_env(workdir)
     env.update(TERM="dumb", NO_COLOR="1", PYTHONPATH=str(matrix.REPO))
+    key, value = OWNER.split("=", 1)
+    env[key] = value
     return env
 
 
