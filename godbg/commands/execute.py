@@ -3,13 +3,14 @@ render. Shared by core mode, gdb and delve so they print the same thing."""
 
 from __future__ import annotations
 
+import argparse
 import gc
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from godbg.commands import registry
-from godbg.commands.base import HelpShown, Outcome, make_parser
+from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_json, to_text, warning_lines
 from godbg.render.theme import Theme
@@ -82,7 +83,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
             gc.enable()
 
 
-def _run_and_render(module, target: Target, args, theme: Theme) -> Printed:
+def _run_and_render(module: CommandModule, target: Target, args: argparse.Namespace, theme: Theme) -> Printed:
     outcome = module.run(target, args)
     theme = with_program_context(theme, target)
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))

@@ -22,7 +22,7 @@ COMMAND_MODULES = (
 
 def available() -> list[CommandModule]:
     """The command modules that exist in this build, in display order."""
-    out = []
+    out: list[CommandModule] = []
     for name in COMMAND_MODULES:
         try:
             out.append(importlib.import_module(f"godbg.commands.{_module_name(name)}"))

@@ -47,7 +47,7 @@ def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[st
     return outcome.data
 
 
-def headline(info: dict | None, panic: dict | None) -> str:
+def headline(info: dict[str, Any] | None, panic: dict[str, Any] | None) -> str:
     """One line that says what ended the program."""
     if panic:
         if panic.get("fatal_error"):
@@ -71,7 +71,7 @@ def headline(info: dict | None, panic: dict | None) -> str:
 STACK_OVERFLOW = "stack overflow"
 
 
-def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
+def stack_overflow(panic: dict[str, Any] | None, headroom: dict[str, Any] | None) -> dict[str, Any] | None:
     """For a "stack overflow" fatal error: the goroutine that hit the limit (the one
     closest to it), how big its stack was, and what filled it."""
     if not panic or panic.get("fatal_error") != STACK_OVERFLOW or not headroom or not headroom.get("goroutines"):
@@ -89,12 +89,14 @@ def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
     }
 
 
-def crashing_goid(target: Target, panic: dict | None, ms: dict | None) -> int | None:
+def crashing_goid(target: Target, panic: dict[str, Any] | None, ms: dict[str, Any] | None) -> int | None:
     if panic and panic.get("goroutine") is not None:
-        return panic["goroutine"]
+        goid: int = panic["goroutine"]
+        return goid
     for m in (ms or {}).get("ms", []):
         if m.get("crashing") and m.get("curg") is not None:
-            return m["curg"]
+            curg: int = m["curg"]
+            return curg
     return None
 
 

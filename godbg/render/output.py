@@ -20,7 +20,8 @@ def to_text(outcome: Outcome, theme: Theme) -> str:
         module = importlib.import_module(f"godbg.render.{module_name}")
     except ModuleNotFoundError:
         return json.dumps(outcome.data, indent=2, ensure_ascii=False)
-    return module.render(outcome.data, theme)
+    text: str = module.render(outcome.data, theme)
+    return text
 
 
 def warning_lines(outcome: Outcome, theme: Theme) -> list[str]:

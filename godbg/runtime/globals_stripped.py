@@ -140,7 +140,8 @@ def locate(code: bytes, ref: dict[str, Any]) -> int | None:
     length = len(ref["window"]) // 2
     rel = ref["window_start"]
     if _matches(code, ref["offset"] + rel, pattern, length):
-        return ref["offset"]
+        offset: int = ref["offset"]
+        return offset
     if len(code) > MAX_SEARCH:
         return None
     found = [s - rel for s in range(len(code) - length + 1) if _matches(code, s, pattern, length)]
@@ -160,7 +161,8 @@ def resolve_ref(binary: GoBinary, ref: dict[str, Any]) -> int | None:
     if at is None:
         return None
     disp = int.from_bytes(code[at : at + DISP32], "little", signed=True)
-    return f.entry + at + DISP32 + ref["adjust"] + disp
+    address: int = f.entry + at + DISP32 + ref["adjust"] + disp
+    return address
 
 
 def _section_of(binary: GoBinary, address: int) -> str | None:
@@ -212,7 +214,8 @@ def stripped_symbol(target: Target, name: str) -> tuple[int, int] | None:
     table; None when godbg knows nothing by that name (the caller's "no such global")."""
     key = f"globals_stripped:{name}"
     if key in target.cache:
-        return target.cache[key]
+        cached: tuple[int, int] | None = target.cache[key]
+        return cached
     binary = target.binary
     result: tuple[int, int] | None = None
     entry = builtin_globals(target).get(name)

@@ -41,7 +41,7 @@ def tables() -> dict[str, Any]:
     """The whole JSON document (read once per process)."""
     try:
         with open(JSON_PATH, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc: dict[str, Any] = json.load(f)
     except (OSError, ValueError):
         return {"format": FORMAT, "releases": {}}
     if doc.get("format") != FORMAT:
@@ -58,7 +58,8 @@ def release_table(target: Target) -> dict[str, Any] | None:
     """This binary's release's entry, or None (another architecture, an unknown release)."""
     if target.goarch != tables().get("goarch", GOARCH):
         return None
-    return tables()["releases"].get(release_key(target))
+    table: dict[str, Any] | None = tables()["releases"].get(release_key(target))
+    return table
 
 
 def builtin_layout(target: Target, name: str) -> StructLayout | None:

@@ -201,8 +201,7 @@ def _user_value(target: Target, type_word: int, data: int, data_field: int | Non
         t = target.binary.dwarf.type_by_runtime_type(type_word)
         if t is None:
             return None
-        make = getattr(values, "target_decoder", None) or values.value_decoder
-        decoder = make(target)
+        decoder = values.target_decoder(target)
         if t.kind == POINTER and t.elem is not None and t.elem.kind == STRUCT:
             return decoder.decode(t.elem, data) if data else None
         if rtype(target, type_word).direct:

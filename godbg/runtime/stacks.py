@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import operator
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
@@ -127,7 +128,8 @@ class FieldReader:
         unpack = self.struct.unpack_from
 
         def decode(data: bytes, offset: int = 0) -> tuple[int, ...]:
-            return pick(unpack(data, offset) + (0,))
+            fields: tuple[int, ...] = pick(unpack(data, offset) + (0,))
+            return fields
 
         return decode
 
@@ -198,11 +200,11 @@ def _m_reader(target: Target) -> FieldReader:
 def read_g(target: Target, addr: int) -> G:
     """One g, memoized per stop."""
     key = ("g", addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: G | None = target.cache.get(key)
     if found is None:
         reader = _g_reader(target)
         found = G(addr, *_g_decoder(target)(target.memory.read(addr, reader.size), 0))
-        target.cache[key] = found  # type: ignore[index]
+        target.cache[key] = found
     return found
 
 
@@ -211,7 +213,7 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
     so neighbours come in one read. None for a g whose memory is not in the target."""
     size = _g_reader(target).size
     decode = _g_decoder(target)
-    cache: dict = target.cache  # type: ignore[assignment]
+    cache: dict[Any, Any] = target.cache
     found: dict[int, G | None] = {}
     todo = sorted({a for a in addrs if ("g", a) not in cache})
     make = G
@@ -414,7 +416,7 @@ def _classify(sp: int, bounds: dict[str, tuple[int, int]]) -> str:
 def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
     """Follow a thread's registers out of signal handlers; cached per stop."""
     key = f"stacks:thread_view:{m.addr:#x}"
-    found = target.cache.get(key)
+    found: ThreadView | None = target.cache.get(key)
     if found is not None:
         return found
     u = unwinder(target)
@@ -508,13 +510,14 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
     return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched"), system, m, thread, notes
 
 
-def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary: bool = False,
+def goroutine_stack(target: Target, g: G, *, until: Callable[[PhysFrame], bool] | None = None,
+                    until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False,
                     max_frames: int | None = None) -> GoroutineStack:
     """Unwind ``g``. With ``until``/``until_pc`` (see Unwinder.walk) the walk may end
     early, with ``summary`` it keeps only its first and last frames; only complete walks
     are cached."""
     key = ("stacks:gstack", g.addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: GoroutineStack | None = target.cache.get(key)
     if found is not None:
         return found
     if g.dead:
@@ -534,7 +537,7 @@ def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary:
         walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
     if until is None and until_pc is None and not summary:
-        target.cache[key] = result  # type: ignore[index]
+        target.cache[key] = result
     return result
 
 

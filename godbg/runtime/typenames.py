@@ -96,7 +96,7 @@ def read_name(target: Target, address: int) -> str:
 def rtype(target: Target, address: int) -> RType:
     """The runtime type record at ``address`` (an eface `_type` word)."""
     key = f"rtype:{address:#x}"
-    found = target.cache.get(key)
+    found: RType | None = target.cache.get(key)
     if found is not None:
         return found
     if not is_type_address(target, address):

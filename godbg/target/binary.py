@@ -152,7 +152,7 @@ class GoBinary:
         tab = self.elf.get_section_by_name(".symtab")
         if tab is None:
             return out
-        for sym in tab.iter_symbols():
+        for sym in tab.iter_symbols():  # type: ignore[attr-defined]
             st = sym["st_info"]["type"]
             if st not in ("STT_FUNC", "STT_OBJECT"):
                 continue

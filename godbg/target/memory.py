@@ -53,16 +53,20 @@ class Memory:
         return self.read(address, 1)[0]
 
     def u16(self, address: int) -> int:
-        return _U16.unpack(self.read(address, 2))[0]
+        value: int = _U16.unpack(self.read(address, 2))[0]
+        return value
 
     def u32(self, address: int) -> int:
-        return _U32.unpack(self.read(address, 4))[0]
+        value: int = _U32.unpack(self.read(address, 4))[0]
+        return value
 
     def u64(self, address: int) -> int:
-        return _U64.unpack(self.read(address, 8))[0]
+        value: int = _U64.unpack(self.read(address, 8))[0]
+        return value
 
     def i64(self, address: int) -> int:
-        return _I64.unpack(self.read(address, 8))[0]
+        value: int = _I64.unpack(self.read(address, 8))[0]
+        return value
 
     def ptr(self, address: int) -> int:
         return self.u64(address)

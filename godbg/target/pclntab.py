@@ -280,8 +280,8 @@ class Pclntab:
                 name_off = struct.unpack_from("<i", self.data, pos)[0]
                 by_name.setdefault(self._name(name_off), i)
             self._by_name = by_name
-        i = self._by_name.get(name)
-        return None if i is None else self.func_at(i)
+        index = self._by_name.get(name)
+        return None if index is None else self.func_at(index)
 
     def special_ids(self) -> dict[str, int]:
         """FuncID of each special runtime function present in the binary, by role name

@@ -43,3 +43,19 @@ def test_ruff_clean():
     p = subprocess.run([ruff, "check", "godbg", "tests", "scripts", "benchmarks", "gdbinit.py"], cwd=REPO,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_mypy_strict_clean():
+    """The package is typed (py.typed): `mypy --strict godbg` must stay clean."""
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("mypy is not installed (it is in the [test] extras)")
+        pytest.skip("mypy is not installed")
+    p = subprocess.run([sys.executable, "-m", "mypy", "--strict", "godbg"], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_package_is_marked_typed():
+    assert os.path.exists(os.path.join(REPO, "godbg", "py.typed"))

@@ -8,11 +8,11 @@ import os
 import traceback
 from typing import Callable, TypeVar
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.commands import registry
-from godbg.commands.base import make_parser
+from godbg.commands.base import CommandModule, make_parser
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError
 from godbg.render.theme import Theme
@@ -78,7 +78,7 @@ gdb's own `go` alias of goto-bookmark stays available as `goto-bookmark`."""
         run_command(argv)
 
 
-def _make_subcommand(module) -> type:
+def _make_subcommand(module: CommandModule) -> type:
     parser = make_parser(module, f"go {module.NAME}")
     doc = module.HELP + "\n\n" + parser.format_help()
 

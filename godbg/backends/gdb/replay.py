@@ -14,12 +14,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.commands import panic_cmd
 from godbg.errors import FaultError, GodbgError, TargetError
 from godbg.runtime import panics
+from godbg.runtime.layouts import layout
 from godbg.runtime.runtime_errors import MAX_STRING
 from godbg.target.target import Target
 
@@ -194,7 +195,7 @@ class Replay:
         """True when this stop is the same function entry again with nothing changed."""
         state: tuple[Any, ...] = (stop.pc, g)
         if g:
-            lay = panics.layout(target, "runtime.g")
+            lay = layout(target, "runtime.g")
             state += (target.memory.ptr(g + lay.off("_panic")), target.memory.ptr(g + lay.off("_defer")))
             chain = panics.panic_chain(target, g)
             state += (len(chain), tuple(p.recovered for p in chain))
