@@ -14,6 +14,7 @@ from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_json, to_text, warning_lines
 from godbg.render.theme import Theme
+from godbg.runtime import version
 from godbg.target.target import Target
 
 
@@ -72,6 +73,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
         args = parser.parse_args(rest)
     except HelpShown:
         return Printed(parser.format_help(), "", 0)
+    version.gate(target)
     # Decoders make millions of small objects that are never cyclic garbage; the cyclic
     # collector would spend a third of a 100,000-goroutine listing walking them.
     collecting = gc.isenabled()

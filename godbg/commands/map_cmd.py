@@ -33,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     address, mtype = resolve(target, args.expr, args.map_type)
     limit = args.limit
     if limit is None:
