@@ -29,17 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"show the N goroutines closest to a stack overflow (default {DEFAULT_HEADROOM})")
 
 
-def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
-    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
-    note) when this build has no such command or the target cannot answer it."""
+def _answer(target: Target, name: str, *argv: str) -> Outcome | None:
+    """Command ``name``'s answer to ``argv``; None when this build has no such command."""
     module = registry.find(name)
     if module is None:
         return None
+    return module.run(target, make_parser(module, name).parse_args([*argv, "--json"]))
+
+
+def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
+    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
+    note) when this build has no such command or the target cannot answer it."""
     try:
-        args = make_parser(module, name).parse_args([*argv, "--json"])
-        outcome = module.run(target, args)
+        outcome = _answer(target, name, *argv)
     except GodbgError as e:
         notes.append(f"{name}: {e}")
+        return None
+    if outcome is None:
         return None
     for w in outcome.warnings:
         if w not in notes:
@@ -102,12 +108,10 @@ def crashing_goid(target: Target, panic: dict[str, Any] | None, ms: dict[str, An
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     notes: list[str] = []
-    info = _section(target, notes, "info")
-    if info is None:
-        # Without the basics (supported Go, readable runtime) nothing else will work.
-        module = registry.find("info")
-        assert module is not None
-        module.run(target, make_parser(module, "info").parse_args([]))
+    # Without the basics (a readable runtime) nothing else will work: info's error is the report's.
+    basics = _answer(target, "info")
+    info = basics.data if basics is not None else None
+    notes.extend(basics.warnings if basics is not None else [])
     panic = _section(target, notes, "panic")
     ms = _section(target, notes, "ms")
     goid = crashing_goid(target, panic, ms)

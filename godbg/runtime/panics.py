@@ -231,7 +231,7 @@ def read_panic(target: Target, address: int) -> Panic:
     start_pc, start_sp = _u64(raw, lay.off("startPC")), _u64(raw, lay.off("startSP"))
 
     def flag(name: str) -> bool:
-        return bool(raw[lay.off(name)]) if lay.has(name) else False
+        return bool(raw[lay.off(name)])
 
     value, text, tname = eface_value(target, arg_type, arg_data)
     original = _original_type(target, start_pc, start_sp, arg_type) if tname == "string" else None
@@ -243,7 +243,8 @@ def read_panic(target: Target, address: int) -> Panic:
             value = decoded
     return Panic(
         address=address, value=value, text=text, type=tname,
-        recovered=flag("recovered"), repanicked=flag("repanicked"), goexit=flag("goexit"),
+        recovered=flag("recovered"), goexit=flag("goexit"),
+        repanicked=flag("repanicked") if lay.has("repanicked") else False,  # a field since Go 1.25
         start_pc=start_pc, start_sp=start_sp, sp=_u64(raw, lay.off("sp")), retpc=_u64(raw, lay.off("retpc")),
         arg_type=arg_type, arg_data=arg_data,
     )

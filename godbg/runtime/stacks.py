@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from godbg.errors import FaultError, GodbgError
+from godbg.errors import FaultError, GodbgError, UnsupportedError
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, read_uncached, unwinder
 from godbg.target.target import Target, Thread
@@ -94,18 +94,22 @@ M_FIELDS = {
 
 class FieldReader:
     """Decodes the chosen fields of a struct with one ``struct.unpack_from`` per
-    instance; fields this release lacks read as 0."""
+    instance. A field this release lacks (under its name or its fallback's) is an
+    UnsupportedError naming it, never a silent 0."""
 
     def __init__(self, lay: StructLayout, spec: dict[str, tuple[str, str]], fallbacks: dict[str, str]) -> None:
         present: list[tuple[int, str, str]] = []
-        self.missing: list[str] = []
+        missing: list[str] = []
         for alias, (path, fmt) in spec.items():
             if not lay.has(path) and alias in fallbacks and lay.has(fallbacks[alias]):
                 path = fallbacks[alias]
             if lay.has(path):
                 present.append((lay.off(path), alias, fmt))
             else:
-                self.missing.append(alias)
+                missing.append(path)
+        if missing:
+            raise UnsupportedError(f"{lay.name} has no field {', '.join(map(repr, missing))} in this Go release; "
+                                   "godbg cannot read it")
         present.sort()
         fmt = "<"
         pos = 0
@@ -122,22 +126,19 @@ class FieldReader:
         self.size = self.struct.size
 
     def getter(self, names: tuple[str, ...]) -> Callable[[bytes, int], tuple[int, ...]]:
-        """A decoder straight to a tuple of ``names`` in that order (0 for missing ones)."""
-        index = [self.names.index(n) if n in self.names else len(self.names) for n in names]
+        """A decoder straight to a tuple of ``names`` in that order."""
+        index = [self.names.index(n) for n in names]
         pick = operator.itemgetter(*index)
         unpack = self.struct.unpack_from
 
         def decode(data: bytes, offset: int = 0) -> tuple[int, ...]:
-            fields: tuple[int, ...] = pick(unpack(data, offset) + (0,))
+            fields: tuple[int, ...] = pick(unpack(data, offset))
             return fields
 
         return decode
 
     def decode(self, data: bytes, offset: int = 0) -> dict[str, int]:
-        out = dict(zip(self.names, self.struct.unpack_from(data, offset)))
-        for alias in self.missing:
-            out[alias] = 0
-        return out
+        return dict(zip(self.names, self.struct.unpack_from(data, offset)))
 
 
 class G(NamedTuple):
@@ -590,8 +591,9 @@ GUARD_SAMPLE = 512
 
 def stack_guard(target: Target) -> int:
     """The guard of this build, measured: stackguard0 - stack.lo of goroutines whose
-    guard is not a preemption/fork sentinel (the most common value). Falls back to the
-    build's constant (doubled with -race) when no goroutine tells."""
+    guard is not a preemption/fork sentinel (the most common value). The build's constant
+    (doubled with -race) when no goroutine tells; a runtime that cannot be read is an
+    error, not a guessed guard."""
     from collections import Counter
 
     from godbg.runtime.allgs import allgs
@@ -607,7 +609,4 @@ def stack_guard(target: Target) -> int:
         race = target.has_symbol("runtime.racecall") or target.has_symbol("__tsan_init")
         return STACK_NOSPLIT_BASE * (2 if race else 1) + STACK_SMALL
 
-    try:
-        return target.memo("stack_guard", compute)
-    except GodbgError:
-        return STACK_NOSPLIT_BASE + STACK_SMALL
+    return target.memo("stack_guard", compute)
