@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "map",
     "panic",
     "report",
+    "check",
 )
 
 
