@@ -91,13 +91,13 @@ def _run_and_render(module: CommandModule, target: Target, args: argparse.Namesp
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
     if outcome.streamed:
         text = ""
-        stderr = "\n".join(warning_lines(outcome, theme))
+        stderr = "\n".join(warning_lines(outcome.warnings, theme))
     elif getattr(args, "json", False):
-        text = to_json(outcome)
+        text = to_json(outcome.json_document())
         stderr = ""
     else:
-        text = to_text(outcome, theme)
-        stderr = "\n".join(warning_lines(outcome, theme))
+        text = to_text(outcome.command, outcome.data, theme)
+        stderr = "\n".join(warning_lines(outcome.warnings, theme))
     if text and not text.endswith("\n"):
         text += "\n"
     if stderr:

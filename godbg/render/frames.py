@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from godbg.render.theme import Theme
-from godbg.runtime.goroutines import package_of
+from godbg.target.pclntab import package_of
 
 
 def paint_function(function: str | None, theme: Theme) -> str:

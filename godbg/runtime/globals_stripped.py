@@ -38,7 +38,7 @@ used: they need memory and layouts, and they find candidates, not the global its
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from godbg.errors import FaultError, UnsupportedError
 from godbg.runtime.layouts_builtin import builtin_globals, release_key, tables
@@ -85,6 +85,12 @@ DATA_SECTIONS = (".data", ".bss", ".noptrdata", ".noptrbss", ".go.module")
 def is_stripped(binary: GoBinary) -> bool:
     """No ELF symbol table: what `-ldflags=-s` (or strip) leaves."""
     return ".symtab" not in binary.sections
+
+
+def lookup_for(binary: GoBinary) -> Callable[[Target, str], tuple[int, int] | None] | None:
+    """What a backend gives its Target to find runtime globals in ``binary``: None when the
+    binary has a symbol table."""
+    return stripped_symbol if is_stripped(binary) else None
 
 
 # --- recording (used by scripts/gen_layouts.py) -------------------------------------------

@@ -31,22 +31,13 @@ from godbg.runtime.unwind import (
     read_uncached,
     unwinder,
 )
-from godbg.target.pclntab import print_name
+from godbg.target.pclntab import package_of, print_name
 from godbg.target.target import Target, Thread
 
 MAIN_GOID = 1
 
 
 _USER_CACHE: dict[str, bool] = {}
-
-
-def package_of(function: str) -> str:
-    """The import path of a function's package: up to the first dot after the last slash
-    (as runtime.funcpkgpath cuts it)."""
-    paren = function.find("(")
-    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
-    dot = function.find(".", slash + 1)
-    return function[:dot] if dot >= 0 else function
 
 
 def is_user_function(function: str) -> bool:

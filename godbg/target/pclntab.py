@@ -502,6 +502,15 @@ def _gofunc(binary: GoBinary, words: tuple[int, ...]) -> int | None:
     return None
 
 
+def package_of(function: str) -> str:
+    """The import path of a function's package: up to the first dot after the last slash
+    (as runtime.funcpkgpath cuts it)."""
+    paren = function.find("(")
+    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
+    dot = function.find(".", slash + 1)
+    return function[:dot] if dot >= 0 else function
+
+
 def print_name(name: str) -> str:
     """The name as Go's traceback prints it (funcNameForPrint): the type arguments of
     generic functions shown as ``[...]``."""

@@ -87,6 +87,10 @@ class Target:
     # that resolves a local variable name to (address, type name), or None.
     local_resolver: Callable[[str], tuple[int, str] | None] | None = None
     warnings: list[str] = field(default_factory=list)
+    # Where a binary without a symbol table keeps its runtime globals: (target, name) ->
+    # (address, size) or None. The backends set it (runtime/globals_stripped.py: lookup_for),
+    # so that this module needs no runtime knowledge.
+    stripped_symbols: Callable[[Target, str], tuple[int, int] | None] | None = None
     # The backend object (core file, gdb inferior, delve client) kept alive with the target.
     backend: Any = None
 
@@ -165,9 +169,7 @@ class Target:
         return found[1] if found is not None else None
 
     def _stripped_symbol(self, name: str) -> tuple[int, int] | None:
-        from godbg.runtime.globals_stripped import is_stripped, stripped_symbol
-
-        return stripped_symbol(self, name) if is_stripped(self.binary) else None
+        return self.stripped_symbols(self, name) if self.stripped_symbols is not None else None
 
     def has_symbol(self, name: str) -> bool:
         try:

@@ -59,3 +59,41 @@ def test_mypy_strict_clean():
 
 def test_package_is_marked_typed():
     assert os.path.exists(os.path.join(REPO, "godbg", "py.typed"))
+
+
+# ARCHITECTURE.md's layers: a package may not import the ones listed for it.
+FORBIDDEN_IMPORTS = {
+    "godbg/target": ("godbg.runtime", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/render": ("godbg.runtime", "godbg.commands", "godbg.backends", "gdb"),
+    "godbg/runtime": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/values": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/commands": ("godbg.backends", "gdb"),
+}
+
+
+def _imports(path: str) -> set[str]:
+    import ast
+
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_layers_import_only_downwards():
+    wrong = []
+    for folder, banned in FORBIDDEN_IMPORTS.items():
+        for root, _dirs, files in os.walk(os.path.join(REPO, folder)):
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(root, name)
+                    for module in _imports(path):
+                        if module.split(".")[0] == "gdb" and "gdb" in banned or module.startswith(
+                                tuple(b + "." for b in banned if b != "gdb")) or module in banned:
+                            wrong.append(f"{os.path.relpath(path, REPO)} imports {module}")
+    assert not wrong, wrong

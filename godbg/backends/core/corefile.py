@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
@@ -253,6 +254,7 @@ def open_core_target(binary_path: str, core_path: str) -> Target:
         signal=signal,
         crash_thread=crash.tid if crash else None,
         description=f"core {core_path}",
+        stripped_symbols=lookup_for(binary),
         backend=core,
     )
     return target

@@ -9,6 +9,7 @@ import os
 import gdb
 
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
@@ -174,6 +175,7 @@ class GdbSession:
             crash_thread=tid if core else None,
             description="gdb",
             local_resolver=_resolve_local,
+            stripped_symbols=lookup_for(binary),
         )
         return self._target
 
