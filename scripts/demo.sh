@@ -5,7 +5,7 @@
 #   godbg core BIN CORE report
 #
 # Needs Go (the newest toolchain scripts/setup.sh installed, else `go` on PATH)
-# and Python 3.9+; makes the project venv .venv if it is not there yet.
+# and Python 3.10+; makes the project venv .venv if it is not there yet.
 # The core lands in $GODBG_CACHE/demo (default ~/.cache/godbg/demo).
 set -euo pipefail
 

@@ -9,7 +9,7 @@
 #   - gdb, from Debian's packages, when it is missing
 #
 # GODBG_CACHE moves the cache (default ~/.cache/godbg); PYTHON picks the Python
-# that makes the venvs (default python3, 3.9 or newer).
+# that makes the venvs (default python3, 3.10 or newer).
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -41,8 +41,8 @@ apt_install() {
 # ---------------------------------------------------------------- Python
 
 command -v "$PY" >/dev/null || apt_install python3
-"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 9))' ||
-	die "$PY is $("$PY" --version 2>&1); godbg needs Python 3.9 or newer (set PYTHON)"
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
+	die "$PY is $("$PY" --version 2>&1); godbg needs Python 3.10 or newer (set PYTHON)"
 if ! "$PY" -c 'import ensurepip, venv' 2>/dev/null; then
 	apt_install python3-venv
 fi

@@ -60,6 +60,8 @@ GLOBAL_NAMES = (
     "runtime.printBacklogIndex",
     "runtime.m0",
     "runtime.g0",
+    "runtime.memstats",
+    "runtime.sched",
 )
 
 # x86-64 encoding: a ModRM byte with mod=00 and rm=101 means [RIP + disp32].

@@ -10,7 +10,6 @@ from typing import Any
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.allgs import allgs
 from godbg.runtime.stacks import (
-    G_WAITING,
     G,
     GoroutineStack,
     M,
@@ -145,11 +144,6 @@ class _Names:
         return self._funcs[pc]
 
 
-def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, names: _Names | None = None) -> dict[str, Any]:
-    innermost, user = rec.innermost_and_user()
-    return _doc(rec.g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names or _Names(target))
-
-
 def _doc(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m: M | None, thread: Thread | None,
          sp: int | None, guard: int,
          names: _Names) -> dict[str, Any]:
@@ -253,7 +247,3 @@ def find_goroutine(target: Target, goid: int) -> G | None:
         if g is not None and g.goid == goid:
             return g
     return None
-
-
-def is_waiting(g: G) -> bool:
-    return g.base_status == G_WAITING

@@ -52,10 +52,6 @@ class RType:
     tflag: int
     direct: bool  # the eface data word is the value itself, not a pointer to it
 
-    @property
-    def kind_name(self) -> str:
-        return KIND_NAMES[self.kind] if self.kind < len(KIND_NAMES) else f"kind{self.kind}"
-
 
 def types_range(target: Target) -> tuple[int, int]:
     """[moduledata.types, moduledata.etypes) of the main module."""

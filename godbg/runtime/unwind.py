@@ -21,7 +21,7 @@ A gdb frame unwinder calls :meth:`Unwinder.resolve` for one frame at a time.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
@@ -413,10 +413,6 @@ class Unwinder:
             Frame(name, file, line, pc, sp, fp, inlined, entry, func_id, stack)
             for name, file, line, inlined, func_id in self.logical_info(frame)
         ]
-
-    def iter_logical(self, frames: list[PhysFrame], stack: str = "") -> Iterator[Frame]:
-        for pf in frames:
-            yield from self.logical(pf, stack)
 
 
 class PcPredicate(dict[tuple[int, bool], bool]):

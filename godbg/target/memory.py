@@ -84,17 +84,6 @@ class Memory:
         raw = self.read(data, min(length, limit))
         return raw.decode("utf-8", errors="replace")
 
-    def cstring(self, address: int, limit: int = 4096) -> str:
-        out = bytearray()
-        while len(out) < limit:
-            chunk = self.read(address + len(out), min(64, limit - len(out)))
-            nul = chunk.find(b"\0")
-            if nul >= 0:
-                out += chunk[:nul]
-                break
-            out += chunk
-        return out.decode("utf-8", errors="replace")
-
     def readable(self, address: int, size: int = 1) -> bool:
         try:
             self.read(address, size)

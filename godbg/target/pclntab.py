@@ -120,10 +120,6 @@ class Func:
         return bool(self.flag & FUNC_FLAG_TOP_FRAME)
 
     @property
-    def is_spwrite(self) -> bool:
-        return bool(self.flag & FUNC_FLAG_SPWRITE)
-
-    @property
     def is_asm(self) -> bool:
         return bool(self.flag & FUNC_FLAG_ASM)
 
