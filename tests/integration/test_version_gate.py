@@ -85,3 +85,20 @@ def test_older_release_is_refused_by_every_command(build, tmp_path):
         assert p.returncode == 2, (argv, p.returncode, p.stderr[-2000:])
         assert p.stdout == ""
         assert p.stderr.count("\n") == 1 and f"go1.{older}." in p.stderr and "not supported" in p.stderr, p.stderr
+
+
+@pytest.mark.gdb
+def test_gdb_applies_the_same_gate(build, tmp_path):
+    from tests.integration.gdbrun import gdb_batch
+
+    fx = matrix.crash("basic", build)
+    newer = SUPPORTED_MAX[1] + 2
+    fake = restamp(fx, newer, tmp_path / "newer")
+    res = gdb_batch(["go goroutines", "print $godbg_status", "go ms --json"], str(fake), str(fx.core))
+    assert res.outputs[1].endswith("= 0"), res.stdout[-2000:]
+    assert f"go1.{newer}." in res.stderr and "newer than" in res.stderr, res.stderr[-2000:]
+    assert any(f"go1.{newer}." in w for w in json.loads(res.outputs[2])["warnings"])
+    older = SUPPORTED_MIN[1] - 1
+    fake = restamp(fx, older, tmp_path / "older")
+    res = gdb_batch(["go goroutines", "print $godbg_status"], str(fake), str(fx.core))
+    assert res.outputs[1].endswith("= 2") and "not supported" in res.stderr, res.stderr[-2000:]
