@@ -12,10 +12,8 @@ from collections.abc import Sequence
 from godbg import __version__
 from godbg.commands.base import ArgumentParser, HelpShown
 from godbg.commands.execute import command_names, execute
-from godbg.errors import GodbgError
+from godbg.errors import EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK, GodbgError, bug_message
 from godbg.render.theme import terminal_theme
-
-EXIT_OK, EXIT_CHECK, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def build_parser() -> ArgumentParser:
@@ -62,9 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as e:  # a bug in godbg: still one line, the traceback on request
         _debug_traceback()
-        print(f"godbg: internal error: {type(e).__name__}: {e} (GODBG_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(bug_message(e), file=sys.stderr)
+        return EXIT_BUG
 
 
 def _debug_traceback() -> None:

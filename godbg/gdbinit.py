@@ -8,6 +8,8 @@ godbg package and its pure-Python dependencies (pyelftools, pygments) by itself:
      the venv of a `godbg` script on PATH, ~/.cache/godbg/venv.
 """
 
+from __future__ import annotations
+
 import glob
 import os
 import shutil
@@ -15,7 +17,7 @@ import site
 import sys
 
 
-def _package_parent():
+def _package_parent() -> str | None:
     here = os.path.dirname(os.path.abspath(__file__))
     if os.path.basename(here) == "godbg" and os.path.exists(os.path.join(here, "__init__.py")):
         return os.path.dirname(here)
@@ -24,14 +26,14 @@ def _package_parent():
     return None
 
 
-def _venv_site_packages(prefix):
+def _venv_site_packages(prefix: str | None) -> list[str]:
     if not prefix:
         return []
     return sorted(glob.glob(os.path.join(prefix, "lib", "python3*", "site-packages")))
 
 
-def _candidates(parent):
-    out = []
+def _candidates(parent: str | None) -> list[str]:
+    out: list[str] = []
     for entry in os.environ.get("GODBG_SITE_PACKAGES", "").split(os.pathsep):
         if entry:
             out.append(entry)
@@ -53,7 +55,7 @@ def _candidates(parent):
     return out
 
 
-def _deps_importable():
+def _deps_importable() -> bool:
     try:
         import elftools  # noqa: F401
         import pygments  # noqa: F401
@@ -62,7 +64,7 @@ def _deps_importable():
     return True
 
 
-def _setup_path():
+def _setup_path() -> None:
     parent = _package_parent()
     if parent and parent not in sys.path:
         sys.path.insert(0, parent)
@@ -79,7 +81,7 @@ def _setup_path():
         )
 
 
-def _load():
+def _load() -> None:
     try:
         _setup_path()
         from godbg.backends.gdb.setup import install

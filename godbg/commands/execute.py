@@ -3,16 +3,18 @@ render. Shared by core mode, gdb and delve so they print the same thing."""
 
 from __future__ import annotations
 
+import argparse
 import gc
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from godbg.commands import registry
-from godbg.commands.base import HelpShown, Outcome, make_parser
+from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_json, to_text, warning_lines
 from godbg.render.theme import Theme
+from godbg.runtime import version
 from godbg.target.target import Target
 
 
@@ -71,6 +73,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
         args = parser.parse_args(rest)
     except HelpShown:
         return Printed(parser.format_help(), "", 0)
+    version.gate(target)
     # Decoders make millions of small objects that are never cyclic garbage; the cyclic
     # collector would spend a third of a 100,000-goroutine listing walking them.
     collecting = gc.isenabled()
@@ -82,19 +85,19 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
             gc.enable()
 
 
-def _run_and_render(module, target: Target, args, theme: Theme) -> Printed:
+def _run_and_render(module: CommandModule, target: Target, args: argparse.Namespace, theme: Theme) -> Printed:
     outcome = module.run(target, args)
     theme = with_program_context(theme, target)
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
     if outcome.streamed:
         text = ""
-        stderr = "\n".join(warning_lines(outcome, theme))
+        stderr = "\n".join(warning_lines(outcome.warnings, theme))
     elif getattr(args, "json", False):
-        text = to_json(outcome)
+        text = to_json(outcome.json_document())
         stderr = ""
     else:
-        text = to_text(outcome, theme)
-        stderr = "\n".join(warning_lines(outcome, theme))
+        text = to_text(outcome.command, outcome.data, theme)
+        stderr = "\n".join(warning_lines(outcome.warnings, theme))
     if text and not text.endswith("\n"):
         text += "\n"
     if stderr:

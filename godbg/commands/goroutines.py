@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
@@ -38,7 +39,7 @@ def _statuses(args: argparse.Namespace) -> set[str]:
     return out
 
 
-def _matches_status(doc: dict, wanted: set[str]) -> bool:
+def _matches_status(doc: dict[str, Any], wanted: set[str]) -> bool:
     if not wanted:
         return True
     status = doc["status"]
@@ -62,12 +63,13 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     for rec, doc in records:
         if not _matches_status(doc, wanted):
             continue
-        if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):
+        # A --function pattern asks for full records, so rec is never None here.
+        if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):  # type: ignore[union-attr]
             continue
         picked.append((rec, doc))
     limit = args.limit or 0
     if args.group:
-        groups = group(picked, u)
+        groups = group(picked, u)  # type: ignore[arg-type]  # --group asks for full records
         total = len(groups)
         if limit:
             groups = groups[:limit]
@@ -79,17 +81,17 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     return Outcome(NAME, {"goroutines": docs, "total": total})
 
 
-def group(picked: list[tuple[rg.GoroutineRecord, dict]], u: Unwinder) -> list[dict]:
+def group(picked: list[tuple[rg.GoroutineRecord, dict[str, Any]]], u: Unwinder) -> list[dict[str, Any]]:
     """Goroutines whose frames (function, file, line) are identical, largest group first
     (ties: by the smallest goroutine id). Bucketed by physical pcs first, so logical
     frames are built once per distinct stack, not once per goroutine."""
-    by_pcs: dict[tuple, list[dict]] = {}
-    sample: dict[tuple, rg.GoroutineRecord] = {}
+    by_pcs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    sample: dict[tuple[Any, ...], rg.GoroutineRecord] = {}
     for rec, doc in picked:
         key = (tuple((pf.pc, pf.trap) for pf in rec.stack.frames), doc["status"], doc["wait_reason"])
         by_pcs.setdefault(key, []).append(doc)
         sample.setdefault(key, rec)
-    buckets: dict[tuple, dict] = {}
+    buckets: dict[tuple[Any, ...], dict[str, Any]] = {}
     for key, docs in by_pcs.items():
         frames = tuple((info[0], info[1], info[2]) for pf in sample[key].stack.frames for info in u.logical_info(pf))
         first = docs[0]

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome, positive_int
-from godbg.runtime import version
 from godbg.runtime.headroom import headroom
 from godbg.target.target import Target
 
@@ -42,7 +41,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     data = headroom(target)
     status = 0
     if args.check is not None:

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    rel = version.check_supported(target)
+    rel = version.release(target)
     guard = stack_guard(target)
     data = {
         "go_version": rel.version,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
@@ -32,7 +33,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     address, mtype = resolve(target, args.expr, args.map_type)
     limit = args.limit
     if limit is None:
@@ -42,9 +42,9 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     return Outcome(NAME, data)
 
 
-def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict:
+def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict[str, Any]:
     """The contract's JSON; a nil map is an empty one with ``"address": null``."""
-    data: dict = {
+    data: dict[str, Any] = {
         "expr": expr,
         "type": mtype.name,
         "impl": impl,

@@ -8,7 +8,6 @@ from typing import Any, Callable
 
 from godbg.commands.base import Outcome
 from godbg.errors import BadInputError
-from godbg.runtime import version
 from godbg.runtime.panics import panic_path
 from godbg.target.target import Target
 
@@ -70,7 +69,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     if args.action == REPLAY:
         return replay(target, args)
     path = panic_path(target)

@@ -17,12 +17,13 @@ COMMAND_MODULES = (
     "map",
     "panic",
     "report",
+    "check",
 )
 
 
 def available() -> list[CommandModule]:
     """The command modules that exist in this build, in display order."""
-    out = []
+    out: list[CommandModule] = []
     for name in COMMAND_MODULES:
         try:
             out.append(importlib.import_module(f"godbg.commands.{_module_name(name)}"))

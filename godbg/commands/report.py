@@ -29,17 +29,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"show the N goroutines closest to a stack overflow (default {DEFAULT_HEADROOM})")
 
 
-def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
-    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
-    note) when this build has no such command or the target cannot answer it."""
+def _answer(target: Target, name: str, *argv: str) -> Outcome | None:
+    """Command ``name``'s answer to ``argv``; None when this build has no such command."""
     module = registry.find(name)
     if module is None:
         return None
+    return module.run(target, make_parser(module, name).parse_args([*argv, "--json"]))
+
+
+def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
+    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
+    note) when this build has no such command or the target cannot answer it."""
     try:
-        args = make_parser(module, name).parse_args([*argv, "--json"])
-        outcome = module.run(target, args)
+        outcome = _answer(target, name, *argv)
     except GodbgError as e:
         notes.append(f"{name}: {e}")
+        return None
+    if outcome is None:
         return None
     for w in outcome.warnings:
         if w not in notes:
@@ -47,7 +53,7 @@ def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[st
     return outcome.data
 
 
-def headline(info: dict | None, panic: dict | None) -> str:
+def headline(info: dict[str, Any] | None, panic: dict[str, Any] | None) -> str:
     """One line that says what ended the program."""
     if panic:
         if panic.get("fatal_error"):
@@ -71,7 +77,7 @@ def headline(info: dict | None, panic: dict | None) -> str:
 STACK_OVERFLOW = "stack overflow"
 
 
-def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
+def stack_overflow(panic: dict[str, Any] | None, headroom: dict[str, Any] | None) -> dict[str, Any] | None:
     """For a "stack overflow" fatal error: the goroutine that hit the limit (the one
     closest to it), how big its stack was, and what filled it."""
     if not panic or panic.get("fatal_error") != STACK_OVERFLOW or not headroom or not headroom.get("goroutines"):
@@ -89,23 +95,23 @@ def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
     }
 
 
-def crashing_goid(target: Target, panic: dict | None, ms: dict | None) -> int | None:
+def crashing_goid(target: Target, panic: dict[str, Any] | None, ms: dict[str, Any] | None) -> int | None:
     if panic and panic.get("goroutine") is not None:
-        return panic["goroutine"]
+        goid: int = panic["goroutine"]
+        return goid
     for m in (ms or {}).get("ms", []):
         if m.get("crashing") and m.get("curg") is not None:
-            return m["curg"]
+            curg: int = m["curg"]
+            return curg
     return None
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     notes: list[str] = []
-    info = _section(target, notes, "info")
-    if info is None:
-        # Without the basics (supported Go, readable runtime) nothing else will work.
-        module = registry.find("info")
-        assert module is not None
-        module.run(target, make_parser(module, "info").parse_args([]))
+    # Without the basics (a readable runtime) nothing else will work: info's error is the report's.
+    basics = _answer(target, "info")
+    info = basics.data if basics is not None else None
+    notes.extend(basics.warnings if basics is not None else [])
     panic = _section(target, notes, "panic")
     ms = _section(target, notes, "ms")
     goid = crashing_goid(target, panic, ms)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.frames import frame_lines
 from godbg.render.theme import Theme
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if data.get("goroutine") is not None:
         state = data.get("wait_reason") or data.get("status") or ""
         head = f"goroutine {data['goroutine']} [{state}]"

@@ -3,6 +3,8 @@ distinct stack, largest first (panicparse-style)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.frames import frame_lines, paint_function
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
@@ -12,8 +14,8 @@ GROUP_IDS_SHOWN = 12
 NANOS_PER_MINUTE = 60_000_000_000
 
 
-def _state(doc: dict, theme: Theme) -> str:
-    state = doc["wait_reason"] or doc["status"]
+def _state(doc: dict[str, Any], theme: Theme) -> str:
+    state: str = doc["wait_reason"] or doc["status"]
     if doc["status"].startswith(("running", "syscall")):
         return theme.good(state)
     if doc.get("locked_to_thread"):
@@ -21,7 +23,7 @@ def _state(doc: dict, theme: Theme) -> str:
     return state
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if "groups" in data:
         return _groups(data, theme)
     rows = []
@@ -43,7 +45,7 @@ def render(data: dict, theme: Theme) -> str:
     return out + "\n" + theme.location(footer)
 
 
-def _groups(data: dict, theme: Theme) -> str:
+def _groups(data: dict[str, Any], theme: Theme) -> str:
     blocks = []
     for grp in data["groups"]:
         ids = grp["ids"]

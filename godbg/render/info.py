@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     rows = [
         ("Go", theme.heading(data["go_version"]) + f" {data['goarch']}"),
         ("maps", data["map_impl"]),

@@ -18,7 +18,7 @@ MAX_SOURCE_BYTES = 8 << 20
 STATE_STYLE = {"pending": "warn", "running": "bad", "ran": "location"}
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if data.get("replay"):
         # `panic replay` wrote its events as they happened; nothing is left to print.
         return ""
@@ -71,7 +71,7 @@ def render(data: dict, theme: Theme) -> str:
 PANIC_FUNCTION = "runtime.gopanic"
 
 
-def _from_panic_site(frames: list[dict]) -> tuple[list[dict], int]:
+def _from_panic_site(frames: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """Frames from the (innermost) gopanic out, and how many crash-handler frames above
     it (raise, dieFromSignal, fatalpanic, the signal stack) were left out."""
     for i, f in enumerate(frames):
@@ -80,7 +80,7 @@ def _from_panic_site(frames: list[dict]) -> tuple[list[dict], int]:
     return frames, 0
 
 
-def panic_line(p: dict, theme: Theme) -> str:
+def panic_line(p: dict[str, Any], theme: Theme) -> str:
     text = p.get("text")
     if text is None:
         v = p.get("value")
@@ -140,4 +140,5 @@ def highlight(code: str, theme: Theme) -> str:
         from pygments.lexers import GoLexer
     except ImportError:
         return code
-    return pyg_highlight(code, GoLexer(), TerminalFormatter()).rstrip("\n")
+    text: str = pyg_highlight(code, GoLexer(), TerminalFormatter())
+    return text.rstrip("\n")

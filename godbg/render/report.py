@@ -3,6 +3,8 @@ layout of its own command."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render import bt as bt_text
 from godbg.render import goroutines as goroutines_text
 from godbg.render import headroom as headroom_text
@@ -19,7 +21,7 @@ def _section(title: str, body: str, theme: Theme) -> list[str]:
     return ["", theme.heading(f"── {title} ") + theme.location(RULE[len(title) + 4:]), body]
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     info = data.get("info") or {}
     out = [theme.bad(data["headline"])]
     where = []

@@ -201,8 +201,7 @@ def _user_value(target: Target, type_word: int, data: int, data_field: int | Non
         t = target.binary.dwarf.type_by_runtime_type(type_word)
         if t is None:
             return None
-        make = getattr(values, "target_decoder", None) or values.value_decoder
-        decoder = make(target)
+        decoder = values.target_decoder(target)
         if t.kind == POINTER and t.elem is not None and t.elem.kind == STRUCT:
             return decoder.decode(t.elem, data) if data else None
         if rtype(target, type_word).direct:
@@ -232,7 +231,7 @@ def read_panic(target: Target, address: int) -> Panic:
     start_pc, start_sp = _u64(raw, lay.off("startPC")), _u64(raw, lay.off("startSP"))
 
     def flag(name: str) -> bool:
-        return bool(raw[lay.off(name)]) if lay.has(name) else False
+        return bool(raw[lay.off(name)])
 
     value, text, tname = eface_value(target, arg_type, arg_data)
     original = _original_type(target, start_pc, start_sp, arg_type) if tname == "string" else None
@@ -244,7 +243,8 @@ def read_panic(target: Target, address: int) -> Panic:
             value = decoded
     return Panic(
         address=address, value=value, text=text, type=tname,
-        recovered=flag("recovered"), repanicked=flag("repanicked"), goexit=flag("goexit"),
+        recovered=flag("recovered"), goexit=flag("goexit"),
+        repanicked=flag("repanicked") if lay.has("repanicked") else False,  # a field since Go 1.25
         start_pc=start_pc, start_sp=start_sp, sp=_u64(raw, lay.off("sp")), retpc=_u64(raw, lay.off("retpc")),
         arg_type=arg_type, arg_data=arg_data,
     )

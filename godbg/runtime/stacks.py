@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import operator
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from godbg.errors import FaultError, GodbgError
+from godbg.errors import FaultError, GodbgError, UnsupportedError
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, read_uncached, unwinder
 from godbg.target.target import Target, Thread
@@ -93,18 +94,22 @@ M_FIELDS = {
 
 class FieldReader:
     """Decodes the chosen fields of a struct with one ``struct.unpack_from`` per
-    instance; fields this release lacks read as 0."""
+    instance. A field this release lacks (under its name or its fallback's) is an
+    UnsupportedError naming it, never a silent 0."""
 
     def __init__(self, lay: StructLayout, spec: dict[str, tuple[str, str]], fallbacks: dict[str, str]) -> None:
         present: list[tuple[int, str, str]] = []
-        self.missing: list[str] = []
+        missing: list[str] = []
         for alias, (path, fmt) in spec.items():
             if not lay.has(path) and alias in fallbacks and lay.has(fallbacks[alias]):
                 path = fallbacks[alias]
             if lay.has(path):
                 present.append((lay.off(path), alias, fmt))
             else:
-                self.missing.append(alias)
+                missing.append(path)
+        if missing:
+            raise UnsupportedError(f"{lay.name} has no field {', '.join(map(repr, missing))} in this Go release; "
+                                   "godbg cannot read it")
         present.sort()
         fmt = "<"
         pos = 0
@@ -121,21 +126,19 @@ class FieldReader:
         self.size = self.struct.size
 
     def getter(self, names: tuple[str, ...]) -> Callable[[bytes, int], tuple[int, ...]]:
-        """A decoder straight to a tuple of ``names`` in that order (0 for missing ones)."""
-        index = [self.names.index(n) if n in self.names else len(self.names) for n in names]
+        """A decoder straight to a tuple of ``names`` in that order."""
+        index = [self.names.index(n) for n in names]
         pick = operator.itemgetter(*index)
         unpack = self.struct.unpack_from
 
         def decode(data: bytes, offset: int = 0) -> tuple[int, ...]:
-            return pick(unpack(data, offset) + (0,))
+            fields: tuple[int, ...] = pick(unpack(data, offset))
+            return fields
 
         return decode
 
     def decode(self, data: bytes, offset: int = 0) -> dict[str, int]:
-        out = dict(zip(self.names, self.struct.unpack_from(data, offset)))
-        for alias in self.missing:
-            out[alias] = 0
-        return out
+        return dict(zip(self.names, self.struct.unpack_from(data, offset)))
 
 
 class G(NamedTuple):
@@ -198,11 +201,11 @@ def _m_reader(target: Target) -> FieldReader:
 def read_g(target: Target, addr: int) -> G:
     """One g, memoized per stop."""
     key = ("g", addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: G | None = target.cache.get(key)
     if found is None:
         reader = _g_reader(target)
         found = G(addr, *_g_decoder(target)(target.memory.read(addr, reader.size), 0))
-        target.cache[key] = found  # type: ignore[index]
+        target.cache[key] = found
     return found
 
 
@@ -211,7 +214,7 @@ def read_gs(target: Target, addrs: list[int]) -> list[G | None]:
     so neighbours come in one read. None for a g whose memory is not in the target."""
     size = _g_reader(target).size
     decode = _g_decoder(target)
-    cache: dict = target.cache  # type: ignore[assignment]
+    cache: dict[Any, Any] = target.cache
     found: dict[int, G | None] = {}
     todo = sorted({a for a in addrs if ("g", a) not in cache})
     make = G
@@ -414,7 +417,7 @@ def _classify(sp: int, bounds: dict[str, tuple[int, int]]) -> str:
 def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
     """Follow a thread's registers out of signal handlers; cached per stop."""
     key = f"stacks:thread_view:{m.addr:#x}"
-    found = target.cache.get(key)
+    found: ThreadView | None = target.cache.get(key)
     if found is not None:
         return found
     u = unwinder(target)
@@ -508,13 +511,14 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
     return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched"), system, m, thread, notes
 
 
-def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary: bool = False,
+def goroutine_stack(target: Target, g: G, *, until: Callable[[PhysFrame], bool] | None = None,
+                    until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False,
                     max_frames: int | None = None) -> GoroutineStack:
     """Unwind ``g``. With ``until``/``until_pc`` (see Unwinder.walk) the walk may end
     early, with ``summary`` it keeps only its first and last frames; only complete walks
     are cached."""
     key = ("stacks:gstack", g.addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: GoroutineStack | None = target.cache.get(key)
     if found is not None:
         return found
     if g.dead:
@@ -534,7 +538,7 @@ def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary:
         walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
     if until is None and until_pc is None and not summary:
-        target.cache[key] = result  # type: ignore[index]
+        target.cache[key] = result
     return result
 
 
@@ -587,8 +591,9 @@ GUARD_SAMPLE = 512
 
 def stack_guard(target: Target) -> int:
     """The guard of this build, measured: stackguard0 - stack.lo of goroutines whose
-    guard is not a preemption/fork sentinel (the most common value). Falls back to the
-    build's constant (doubled with -race) when no goroutine tells."""
+    guard is not a preemption/fork sentinel (the most common value). The build's constant
+    (doubled with -race) when no goroutine tells; a runtime that cannot be read is an
+    error, not a guessed guard."""
     from collections import Counter
 
     from godbg.runtime.allgs import allgs
@@ -604,7 +609,4 @@ def stack_guard(target: Target) -> int:
         race = target.has_symbol("runtime.racecall") or target.has_symbol("__tsan_init")
         return STACK_NOSPLIT_BASE * (2 if race else 1) + STACK_SMALL
 
-    try:
-        return target.memo("stack_guard", compute)
-    except GodbgError:
-        return STACK_NOSPLIT_BASE + STACK_SMALL
+    return target.memo("stack_guard", compute)

@@ -3,9 +3,7 @@ pclntab, DWARF and build info readers that hang off it."""
 
 from __future__ import annotations
 
-import bisect
 import mmap
-import os
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -152,7 +150,7 @@ class GoBinary:
         tab = self.elf.get_section_by_name(".symtab")
         if tab is None:
             return out
-        for sym in tab.iter_symbols():
+        for sym in tab.iter_symbols():  # type: ignore[attr-defined]
             st = sym["st_info"]["type"]
             if st not in ("STT_FUNC", "STT_OBJECT"):
                 continue
@@ -168,13 +166,6 @@ class GoBinary:
 
     def symbol(self, name: str) -> Symbol | None:
         return self.symbols.get(name)
-
-    def symbol_at(self, address: int) -> Symbol | None:
-        addrs, objs = self._sorted_objects
-        i = bisect.bisect_right(addrs, address) - 1
-        if i >= 0 and objs[i].addr <= address < objs[i].addr + max(objs[i].size, 1):
-            return objs[i]
-        return None
 
     # --- lazily built readers ---------------------------------------------------------
 
@@ -207,15 +198,3 @@ def _note_desc(raw: memoryview | None) -> bytes | None:
     if desc_off + descsz > len(raw):
         return None
     return bytes(raw[desc_off : desc_off + descsz])
-
-
-def is_elf(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
-    except OSError:
-        return False
-
-
-def file_size(path: str) -> int:
-    return os.stat(path).st_size

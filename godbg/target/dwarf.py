@@ -121,7 +121,7 @@ PTR_SIZE = 8
 
 # --- the type model ------------------------------------------------------------------
 
-_Lazy = Union["GoType", Callable[[], "GoType"], None]
+_Lazy = Union["GoType", Callable[[], Union["GoType", None]], None]
 
 
 @dataclass(frozen=True)
@@ -299,7 +299,7 @@ class _Index:
     variables: dict[str, tuple[int, int]]  # name -> (address or -1, type DIE offset or -1)
     constants: dict[str, int]
 
-    def to_tuple(self) -> tuple:
+    def to_tuple(self) -> tuple[Any, ...]:
         return (self.types, self.rtypes, self.variables, self.constants)
 
     @classmethod
@@ -348,7 +348,8 @@ def _build_index(info: DebugInfo) -> _Index:
     return _Index(types, rtypes, variables, constants)
 
 
-def _index_die(die: Die, types: dict, rtypes: dict, variables: dict, constants: dict) -> None:
+def _index_die(die: Die, types: dict[str, int], rtypes: dict[int, int],
+               variables: dict[str, tuple[int, int]], constants: dict[str, int]) -> None:
     a = die.attrs
     name = die.name
     tag = die.tag
@@ -809,5 +810,6 @@ def _symbol_value(binary: GoBinary, name: str) -> int | None:
     n = len(raw) // _ELF64_SYM.size
     for st_name, _info, _other, _shndx, value, _size in _ELF64_SYM.iter_unpack(raw[: n * _ELF64_SYM.size]):
         if st_name in offsets:
-            return value
+            address: int = value
+            return address
     return None

@@ -120,10 +120,6 @@ class Func:
         return bool(self.flag & FUNC_FLAG_TOP_FRAME)
 
     @property
-    def is_spwrite(self) -> bool:
-        return bool(self.flag & FUNC_FLAG_SPWRITE)
-
-    @property
     def is_asm(self) -> bool:
         return bool(self.flag & FUNC_FLAG_ASM)
 
@@ -280,8 +276,8 @@ class Pclntab:
                 name_off = struct.unpack_from("<i", self.data, pos)[0]
                 by_name.setdefault(self._name(name_off), i)
             self._by_name = by_name
-        i = self._by_name.get(name)
-        return None if i is None else self.func_at(i)
+        index = self._by_name.get(name)
+        return None if index is None else self.func_at(index)
 
     def special_ids(self) -> dict[str, int]:
         """FuncID of each special runtime function present in the binary, by role name
@@ -500,6 +496,15 @@ def _gofunc(binary: GoBinary, words: tuple[int, ...]) -> int | None:
         if words[i - 1] and words[i] > words[i - 1] and binary.file_backed(words[i]) is not None:
             return words[i]
     return None
+
+
+def package_of(function: str) -> str:
+    """The import path of a function's package: up to the first dot after the last slash
+    (as runtime.funcpkgpath cuts it)."""
+    paren = function.find("(")
+    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
+    dot = function.find(".", slash + 1)
+    return function[:dot] if dot >= 0 else function
 
 
 def print_name(name: str) -> str:

@@ -234,7 +234,7 @@ class ValueDecoder:
 
         return map_
 
-    def _elements(self, elem: GoType) -> Callable[[Any, int, int, int], list]:
+    def _elements(self, elem: GoType) -> Callable[[Any, int, int, int], list[Any]]:
         """A function decoding ``k`` consecutive ``elem`` values from ``buf`` at ``off``."""
         code = _NUMBER_CODES.get(elem.kind)
         if code is not None and code not in "fd":  # floats need their NaN/Inf/float32 care
@@ -244,7 +244,7 @@ class ValueDecoder:
         size = elem.size
         holder: list[Decoder] = []
 
-        def many(buf: Any, off: int, k: int, depth: int) -> list:
+        def many(buf: Any, off: int, k: int, depth: int) -> list[Any]:
             if not holder:
                 holder.append(self.compile(elem))
             fn = holder[0]

@@ -14,6 +14,7 @@ serialize exactly like their base (``json.dumps`` sees a str or a dict) but let
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class Raw(str):
@@ -22,15 +23,15 @@ class Raw(str):
     __slots__ = ()
 
 
-class Struct(dict):
+class Struct(dict[str, Any]):
     __slots__ = ()
 
 
-class Iface(dict):
+class Iface(dict[str, Any]):
     __slots__ = ()
 
 
-class MapRef(dict):
+class MapRef(dict[str, Any]):
     __slots__ = ()
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from godbg.backends.core.compressed import open_core_file
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
@@ -254,6 +255,7 @@ def open_core_target(binary_path: str, core_path: str) -> Target:
         signal=signal,
         crash_thread=crash.tid if crash else None,
         description=f"core {core_path}",
+        stripped_symbols=lookup_for(binary),
         backend=core,
     )
     return target

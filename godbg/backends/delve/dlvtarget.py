@@ -12,6 +12,7 @@ from typing import Any
 from godbg.backends.core.corefile import CoreFile, check_core_matches
 from godbg.backends.delve.client import DelveError, DelveServer
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
@@ -139,6 +140,7 @@ def delve_target(server: DelveServer, binary: GoBinary, core: CoreFile | None = 
         crash_thread=crash_tid,
         description=description,
         local_resolver=LocalResolver(server),
+        stripped_symbols=lookup_for(binary),
         backend=server,
     )
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
@@ -21,7 +22,8 @@ ARM64_REGS = tuple(f"x{i}" for i in range(31)) + ("sp", "pc")
 class GdbMemory:
     def read(self, address: int, size: int) -> bytes:
         try:
-            return gdb.selected_inferior().read_memory(address, size).tobytes()
+            data: bytes = gdb.selected_inferior().read_memory(address, size).tobytes()
+            return data
         except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
             raise FaultError(address, size) from None
 
@@ -30,7 +32,7 @@ def is_core() -> bool:
     inf = gdb.selected_inferior()
     conn = getattr(inf, "connection", None)
     if conn is not None:
-        return conn.type == "core"
+        return bool(conn.type == "core")
     # gdb 12 has no Inferior.connection: ask the target stack.
     return "core dump" in gdb.execute("info target", to_string=True).lower()
 
@@ -44,7 +46,7 @@ def executable_path() -> str:
     path = gdb.current_progspace().filename
     if not path:
         raise TargetError("gdb has no executable loaded: use `file BINARY` first")
-    return path
+    return str(path)
 
 
 def _read_threads(goarch: str) -> list[Thread]:
@@ -110,7 +112,7 @@ def _signal() -> tuple[SignalInfo | None, int | None]:
         return None, tid
 
 
-def _siginfo_of(thread, restore) -> SignalInfo | None:
+def _siginfo_of(thread: gdb.InferiorThread, restore: gdb.InferiorThread) -> SignalInfo | None:
     try:
         thread.switch()
         info = gdb.parse_and_eval("$_siginfo")
@@ -140,12 +142,12 @@ class GdbSession:
         self._target: Target | None = None
         self._binary: GoBinary | None = None
 
-    def invalidate(self, *_args) -> None:
+    def invalidate(self, *_args: object) -> None:
         if self._target is not None:
             self._target.invalidate()
         self._target = None
 
-    def forget_binary(self, *_args) -> None:
+    def forget_binary(self, *_args: object) -> None:
         self.invalidate()
         self._binary = None
 
@@ -173,6 +175,7 @@ class GdbSession:
             crash_thread=tid if core else None,
             description="gdb",
             local_resolver=_resolve_local,
+            stripped_symbols=lookup_for(binary),
         )
         return self._target
 

@@ -8,12 +8,15 @@ both are loaded (gdb asks objfile printers in list order)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.runtime import maps
+from godbg.runtime.maps_common import MapContents
 from godbg.values.text import format_text
 
 NAME = "godbg-map"
@@ -29,7 +32,7 @@ def _limit() -> int | None:
     return None if n in (None, 0) else int(n)
 
 
-def _child(value):
+def _child(value: Any) -> Any:
     """A child gdb can print: numbers and strings as they are, the rest as Go-like text."""
     if isinstance(value, bool) or value is None:
         return "nil" if value is None else ("true" if value else "false")
@@ -43,13 +46,13 @@ def _child(value):
 
 
 class MapPrinter:
-    def __init__(self, val) -> None:
+    def __init__(self, val: gdb.Value) -> None:
         self.val = val
         self.type_name = str(val.type)
-        self.contents = None
+        self.contents: MapContents | None = None
         self.address = int(val)
 
-    def _decode(self):
+    def _decode(self) -> MapContents | None:
         if self.contents is None and self.address:
             target = SESSION.target()
             mtype = maps.map_type(target, self.type_name)
@@ -60,10 +63,12 @@ class MapPrinter:
         if not self.address:
             return f"{self.type_name} nil"
         c = self._decode()
+        if c is None:
+            return f"{self.type_name} nil"
         more = f", showing {len(c.entries)}" if c.truncated else ""
         return f"{self.type_name} with {c.count} entries ({c.impl}{more})"
 
-    def children(self):
+    def children(self) -> Iterator[tuple[str, Any]]:
         c = self._decode() if self.address else None
         if c is None:
             return
@@ -75,7 +80,7 @@ class MapPrinter:
         return "map"
 
 
-def lookup(val):
+def lookup(val: gdb.Value) -> MapPrinter | None:
     try:
         name = val.type.name or str(val.type)
     except (gdb.error, RuntimeError):
@@ -91,13 +96,13 @@ lookup.name = NAME  # type: ignore[attr-defined]
 lookup.enabled = True  # type: ignore[attr-defined]
 
 
-def _install(objfile) -> None:
+def _install(objfile: gdb.Objfile) -> None:
     printers = objfile.pretty_printers
     printers[:] = [p for p in printers if getattr(p, "name", None) != NAME]
     printers.insert(0, lookup)
 
 
-def _on_new_objfile(event) -> None:
+def _on_new_objfile(event: Any) -> None:
     _install(event.new_objfile)
 
 

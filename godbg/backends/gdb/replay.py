@@ -8,7 +8,7 @@ import argparse
 import signal as _signal
 from typing import Any, Optional, Union
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.commands import panic_cmd
 from godbg.errors import TargetError
