@@ -4,9 +4,8 @@ current."""
 
 from __future__ import annotations
 
-import re
-
 import os
+import re
 import sys
 
 from godbg.commands import registry
