@@ -180,7 +180,7 @@ def _plausible(binary: GoBinary, name: str, entry: dict[str, Any], address: int)
     if name == "runtime.firstmoduledata":
         pcln = binary.sections.get(".gopclntab")
         try:
-            first = int.from_bytes(binary.read_vaddr(address, 8), "little")
+            first = binary.static_pointer(address)
         except FaultError:
             return f"{address:#x} is not in the binary"
         if pcln is not None and first != pcln.addr:

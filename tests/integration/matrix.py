@@ -98,6 +98,8 @@ class Build:
     stripped: bool = False  # -ldflags=-s -w: no symbol table, no DWARF
     gcflags: str = ""  # e.g. "all=-N -l"
     ldflags: str = ""
+    pie: bool = False  # -buildmode=pie: loaded at a random offset (ASLR)
+    external: bool = False  # -linkmode=external (gcc links; needs cgo)
 
     @property
     def key(self) -> str:
@@ -109,6 +111,10 @@ class Build:
             parts.append("cgo")
         if self.stripped:
             parts.append("stripped")
+        if self.pie:
+            parts.append("pie")
+        if self.external:
+            parts.append("ext")
         for name, flags in (("gcflags", self.gcflags), ("ldflags", self.ldflags)):
             if flags:
                 parts.append(name + _short_hash(flags, 6))
@@ -212,7 +218,7 @@ def _go_env(build: Optional[Build] = None) -> dict[str, str]:
     env.update(GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOENV="off", GOWORK="off",
                GOCACHE=str(cache_dir() / "go-build"), GOTELEMETRY="off")
     if build is not None:
-        env["CGO_ENABLED"] = "1" if build.cgo else "0"
+        env["CGO_ENABLED"] = "1" if build.cgo or build.external else "0"
         env["GOEXPERIMENT"] = build.goexperiment
     return env
 
@@ -276,8 +282,11 @@ build = build_program
 def _build_into(src: Path, build: Build, out: Path, name: str) -> None:
     tc = toolchain(build.go)
     tmp = _fresh_tmp(out)
-    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""), build.ldflags) if f)
+    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""),
+                                   ("-linkmode=external" if build.external else ""), build.ldflags) if f)
     cmd = [str(tc.go), "build", "-buildvcs=false", "-o", str(tmp / name)]
+    if build.pie:
+        cmd.append("-buildmode=pie")
     if build.gcflags:
         cmd.append(f"-gcflags={build.gcflags}")
     if ldflags:
