@@ -6,8 +6,8 @@ minus link-time address), from the facts each backend has.
 - the executable's file mappings (a core's NT_FILE note): the mapping of file offset 0
   starts at the first PT_LOAD segment's page plus the bias.
 
-A non-PIE executable is never relocated: its bias is 0 whatever the process says (a
-disagreement is the consistency check's business: a wrong binary)."""
+A non-PIE executable is never relocated: an AT_ENTRY other than its entry point means
+the process ran some other program."""
 
 from __future__ import annotations
 
@@ -76,9 +76,12 @@ def bias_from_mappings(binary: GoBinary, mappings: Iterable[FileMapping]) -> int
 def find_bias(binary: GoBinary, auxv: bytes | None, mappings: Iterable[FileMapping] = ()) -> int | None:
     """The load bias of a PIE from the auxiliary vector, else the file mappings; 0 for a
     non-PIE executable; None when neither source says."""
-    if not binary.is_pie:
-        return 0
     at_entry = auxv_value(auxv, AT_ENTRY) if auxv else None
+    if not binary.is_pie:
+        if at_entry and at_entry != binary.entry:
+            raise TargetError(f"{binary.path} does not match the process: its entry point is "
+                              f"{binary.entry:#x}, the process started at {at_entry:#x} (AT_ENTRY); wrong binary?")
+        return 0
     if at_entry:
         return bias_from_entry(binary, at_entry)
     return bias_from_mappings(binary, mappings)
