@@ -49,6 +49,15 @@ def auxv_value(auxv: bytes, key: int) -> int | None:
     return None
 
 
+def process_at_entry(pid: int) -> int | None:
+    """AT_ENTRY of a live local process, from /proc/PID/auxv; None when unreadable."""
+    try:
+        with open(f"/proc/{pid}/auxv", "rb") as f:
+            return auxv_value(f.read(), AT_ENTRY)
+    except OSError:
+        return None
+
+
 def bias_from_entry(binary: GoBinary, at_entry: int) -> int:
     """The bias that puts the binary's entry point at ``at_entry``. A bias that is not
     page-aligned cannot be a load offset: the process ran some other program."""
@@ -73,10 +82,9 @@ def bias_from_mappings(binary: GoBinary, mappings: Iterable[FileMapping]) -> int
     return None
 
 
-def find_bias(binary: GoBinary, auxv: bytes | None, mappings: Iterable[FileMapping] = ()) -> int | None:
-    """The load bias of a PIE from the auxiliary vector, else the file mappings; 0 for a
-    non-PIE executable; None when neither source says."""
-    at_entry = auxv_value(auxv, AT_ENTRY) if auxv else None
+def find_bias(binary: GoBinary, at_entry: int | None, mappings: Iterable[FileMapping] = ()) -> int | None:
+    """The load bias of a PIE from the auxiliary vector's AT_ENTRY, else the file
+    mappings; 0 for a non-PIE executable; None when neither source says."""
     if not binary.is_pie:
         if at_entry and at_entry != binary.entry:
             raise TargetError(f"{binary.path} does not match the process: its entry point is "
@@ -87,10 +95,10 @@ def find_bias(binary: GoBinary, auxv: bytes | None, mappings: Iterable[FileMappi
     return bias_from_mappings(binary, mappings)
 
 
-def apply_bias(binary: GoBinary, auxv: bytes | None, mappings: Iterable[FileMapping] = (),
+def apply_bias(binary: GoBinary, at_entry: int | None, mappings: Iterable[FileMapping] = (),
                where: str = "the process") -> None:
     """Relocate ``binary`` to where ``where`` loaded it, or say why that is unknown."""
-    bias = find_bias(binary, auxv, mappings)
+    bias = find_bias(binary, at_entry, mappings)
     if bias is None:
         raise TargetError(
             f"cannot find the load offset of PIE {binary.path} in {where}: no auxiliary vector "

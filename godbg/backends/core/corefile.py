@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from godbg.errors import FaultError, TargetError
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
-from godbg.target.loadbias import FileMapping, apply_bias
+from godbg.target.loadbias import AT_ENTRY, FileMapping, apply_bias, auxv_value
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
@@ -243,7 +243,8 @@ def check_core_matches(core: CoreFile, binary: GoBinary) -> None:
 
 def relocate_for_core(core: CoreFile, binary: GoBinary) -> None:
     """Apply a PIE's load offset, from the core's auxiliary vector or file mappings."""
-    apply_bias(binary, core.auxv, [FileMapping(*f) for f in core.files], where=f"core {core.path}")
+    at_entry = auxv_value(core.auxv, AT_ENTRY) if core.auxv else None
+    apply_bias(binary, at_entry, [FileMapping(*f) for f in core.files], where=f"core {core.path}")
 
 
 def open_core_target(binary_path: str, core_path: str) -> Target:
