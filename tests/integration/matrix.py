@@ -166,6 +166,23 @@ class Build:
 BUILDS = [Build(v) for v in GO_VERSIONS] + [Build("1.24.11", goexperiment="noswissmap")]
 
 
+#: Where PIE variants run (docs/decisions.md): "all" adds `-buildmode=pie` on every
+#: selected release, "ends" only on the oldest and newest (gdb live, delve); `external`
+#: adds `-buildmode=pie -linkmode=external` (gcc) too, on the newest release only.
+PIE_SCOPES = ("all", "ends")
+
+
+def pie_variants(builds: Sequence[Build], scope: str, external: bool = False) -> list[Build]:
+    """The PIE variants a test marked ``@pytest.mark.pie(scope)`` adds to ``builds``."""
+    if scope not in PIE_SCOPES:
+        raise ValueError(f"pie scope must be one of {PIE_SCOPES}, not {scope!r}")
+    base = [b for b in builds if not (b.goexperiment or b.pie or b.stripped or b.cgo or b.external)]
+    out = [b.variant(pie=True) for b in base if scope == "all" or b.go in QUICK_VERSIONS]
+    if external:
+        out += [b.variant(pie=True, external=True) for b in base if b.go == GO_VERSIONS[-1]]
+    return out
+
+
 def select_builds(spec: Optional[str] = None, quick: bool = False) -> list[Build]:
     """The builds a run covers. ``spec`` (or ``$GODBG_GO_VERSIONS``) is a comma list of
     versions (``1.24.11`` picks every build of it) or build keys
