@@ -27,6 +27,7 @@ def parse_bt(text: str) -> list[tuple[int, int | None, str, str, int]]:
     return out
 
 
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("program", ["headroom"])
 def test_gdb_bt_of_parked_goroutines(build, core_kind, program):
     fx = matrix.crash(program, build, core_kind=core_kind)
@@ -62,6 +63,7 @@ def test_frame_and_args_on_goroutine(build, core_kind):
     assert parse_bt(res.outputs[3])[0][2] != "runtime.gopark"
 
 
+@pytest.mark.pie("ends")
 def test_gdb_bt_of_goroutines_live(build, tmp_path):
     """Live: the program stopped by gdb at its fatal SIGABRT, after Go printed its own
     traceback of every goroutine (which this run's frames are compared with). Goroutine
@@ -97,6 +99,7 @@ def test_gdb_bt_of_goroutines_live(build, tmp_path):
 
 
 @pytest.mark.builds(lambda b: not b.goexperiment)
+@pytest.mark.pie("ends")
 def test_go_goroutines_and_bt_live_match_go(build, tmp_path, monkeypatch):
     """`go goroutines` and `go bt N` in gdb on the live goroutines program, stopped at its
     fatal SIGABRT after Go printed its traceback: the same checks as on cores, against

@@ -22,6 +22,7 @@ def _threads(info_threads: str) -> list[int]:
     return [int(t) for t in re.findall(r"LWP (\d+)", info_threads)]
 
 
+@pytest.mark.pie("all", external=True)
 def test_info_on_core(build, core_kind):
     fx = matrix.crash("basic", build, core_kind=core_kind)
     doc = godbg_json(fx, "info")
@@ -43,6 +44,7 @@ def test_info_on_core(build, core_kind):
     assert json.loads(res.outputs[1]) == doc
 
 
+@pytest.mark.pie("ends")
 def test_info_live_at_breakpoint(build, tmp_path):
     binary = matrix.build_program("basic", build)
     env = matrix.program_env(tmp_path)

@@ -22,6 +22,8 @@ from elftools.elf.elffile import ELFFile
 from tests.integration import matrix
 from tests.integration.cli import godbg_core, godbg_json
 
+pytestmark = pytest.mark.builds(lambda b: not b.goexperiment)
+
 PROGRAM = "basic"
 MAP = "main.table"
 PAGE = 4096
