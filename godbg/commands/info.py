@@ -16,8 +16,8 @@ from godbg.target.target import Target
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "
-        "the stack guard, for a core the signal and the crashing thread, and whether the binary is stripped "
-        "(no DWARF or no symbol table) with what that costs.")
+        "the stack guard, for a core the signal and the crashing thread, a PIE's load bias, and whether the binary "
+        "is stripped (no DWARF or no symbol table) with what that costs.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
