@@ -20,7 +20,12 @@ MAX_VERSION_LEN = 256
 
 def check(target: Target) -> None:
     """Raise TargetError (one line) when the memory does not match the binary."""
-    target.memo("consistency", lambda: _check(target) or True)
+    target.memo("consistency", lambda: _checked(target))
+
+
+def _checked(target: Target) -> bool:
+    _check(target)
+    return True
 
 
 def _where(target: Target) -> str:

@@ -45,7 +45,7 @@ def auxv_value(auxv: bytes, key: int) -> int | None:
         if k == AT_NULL:
             return None
         if k == key:
-            return v
+            return int(v)
     return None
 
 
