@@ -41,7 +41,8 @@ def test_info_on_core(build, core_kind):
     # also has the one extra M the runtime keeps for C threads calling Go, with no thread yet;
     # gdb's thread 1 is the one that got the signal
     assert doc["ms"] == len(threads) + (1 if build.external else 0)
-    current = re.search(r"Current thread is 1 \(LWP (\d+)\)", res.stdout)
+    # "(LWP N)", or "(Thread 0x… (LWP N))" for a program linked with libpthread
+    current = re.search(r"Current thread is 1 \((?:Thread 0x[0-9a-f]+ \()?LWP (\d+)\)", res.stdout)
     assert current and doc["crash_thread"] == int(current.group(1))
     assert json.loads(res.outputs[1]) == doc
 
