@@ -48,7 +48,7 @@ def _global(target: Target, name: str) -> int | None:
 
 
 def _pclntab_address(target: Target) -> int | None:
-    sec = target.binary.sections.get(".gopclntab")
+    sec = target.binary.pclntab_section
     if sec is not None and sec.addr:
         return sec.addr
     sym = target.binary.symbol("runtime.pclntab")

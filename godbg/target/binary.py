@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from godbg.target.pclntab import Pclntab
 
 ARCH_BY_MACHINE = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
+PCLNTAB_SECTIONS = (".gopclntab", ".data.rel.ro.gopclntab")
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,16 @@ class GoBinary:
         for seg in self.segments:
             if seg.vaddr <= address < seg.vaddr + seg.filesz:
                 return seg
+        return None
+
+    @property
+    def pclntab_section(self) -> Section | None:
+        """The pclntab's section: `.gopclntab`, or in a PIE before Go 1.26
+        `.data.rel.ro.gopclntab` (it holds relocated pointers there)."""
+        for name in PCLNTAB_SECTIONS:
+            s = self.sections.get(name)
+            if s is not None and s.loaded and s.size:
+                return s
         return None
 
     # --- identity --------------------------------------------------------------------

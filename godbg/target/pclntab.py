@@ -195,10 +195,10 @@ class Pclntab:
 
     @classmethod
     def from_binary(cls, binary: GoBinary) -> Pclntab:
-        sec = binary.sections.get(".gopclntab")
-        if sec is not None and sec.loaded and sec.size:
+        sec = binary.pclntab_section
+        if sec is not None:
             header_addr = sec.addr
-            data = bytes(binary.section_bytes(".gopclntab") or b"")
+            data = bytes(binary.section_bytes(sec.name) or b"")
         else:
             sym = binary.symbol("runtime.pclntab")
             if sym is None:
