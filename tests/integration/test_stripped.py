@@ -106,6 +106,7 @@ def test_code_references_find_every_global(build: matrix.Build, program: str) ->
 
 
 @default_builds
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_go_traceback(build: matrix.Build, mode: str) -> None:
     fx = matrix.crash(PROGRAM, stripped(build), args=[mode], core_kind="kernel")
@@ -153,6 +154,7 @@ def _bt_key(doc: dict[str, Any]) -> tuple:
 
 
 @default_builds
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("mode", MODES)
 def test_same_answers_as_the_unstripped_build(build: matrix.Build, mode: str) -> None:
     """Two runs of one program: the same goroutines in the same places, however the
