@@ -12,6 +12,7 @@ Three facts that only agree when both the binary and its load offset are right:
 from __future__ import annotations
 
 from godbg.errors import BadInputError, FaultError, GodbgError, TargetError, UnsupportedError
+from godbg.runtime import version
 from godbg.target.target import Target
 
 # The longest version string believed (go1.NN.N plus experiments).
@@ -56,6 +57,8 @@ def _pclntab_address(target: Target) -> int | None:
 
 
 def _check(target: Target) -> None:
+    # A release godbg does not read is named as such, not as a mismatch.
+    version.check_supported(target)
     md = _global(target, "runtime.firstmoduledata")
     pcln = _pclntab_address(target)
     if md is not None and pcln is not None:
