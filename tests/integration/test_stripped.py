@@ -154,7 +154,6 @@ def _bt_key(doc: dict[str, Any]) -> tuple:
 
 
 @default_builds
-@pytest.mark.pie("ends")
 @pytest.mark.parametrize("mode", MODES)
 def test_same_answers_as_the_unstripped_build(build: matrix.Build, mode: str) -> None:
     """Two runs of one program: the same goroutines in the same places, however the
