@@ -15,6 +15,7 @@ import os
 import shutil
 import site
 import sys
+from typing import Any
 
 
 def _package_parent() -> str | None:
@@ -87,10 +88,30 @@ def _load() -> None:
         from godbg.backends.gdb.setup import install
 
         install()
-    except ImportError as e:
+    except Exception as e:  # noqa: BLE001 - any failure to load must leave a usable `go`
         import gdb
 
-        gdb.write(f"{e}\n", gdb.STDERR)
+        message = str(e) if str(e).startswith("godbg") else f"godbg: cannot load: {type(e).__name__}: {e}"
+        message = message.splitlines()[0] if message else "godbg: cannot load"
+        gdb.write(f"{message}\n", gdb.STDERR)
+        _unloaded_go_command(gdb, message)
+
+
+def _unloaded_go_command(gdb: Any, message: str) -> None:
+    """Still take over `go` (gdb's alias of goto-bookmark): every `go …` repeats why
+    godbg did not load, instead of gdb saying `invalid bookmark number 'info'`."""
+    command: Any = gdb.Command
+
+    class Go(command):
+        """godbg did not load: `go` repeats why."""
+
+        def __init__(self) -> None:
+            super().__init__("go", gdb.COMMAND_USER, gdb.COMPLETE_NONE, True)
+
+        def invoke(self, arg: str, from_tty: bool) -> None:
+            raise gdb.GdbError(message)
+
+    Go()
 
 
 _load()

@@ -14,7 +14,7 @@ from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_json, to_text, warning_lines
 from godbg.render.theme import Theme
-from godbg.runtime import version
+from godbg.runtime import consistency, version
 from godbg.target.target import Target
 
 
@@ -86,6 +86,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
 
 
 def _run_and_render(module: CommandModule, target: Target, args: argparse.Namespace, theme: Theme) -> Printed:
+    consistency.check(target)  # never answer from memory that is not this binary's
     outcome = module.run(target, args)
     theme = with_program_context(theme, target)
     outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))

@@ -18,6 +18,7 @@ HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, cre
         "stack size and headroom. Dead goroutines are left out unless --status dead asks for them.")
 
 DEAD = "dead"
+DEAD_EXTRA = "deadextra"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,7 +44,10 @@ def _matches_status(doc: dict[str, Any], wanted: set[str]) -> bool:
     if not wanted:
         return True
     status = doc["status"]
-    return status in wanted or status.split("+")[0] in wanted or (doc["wait_reason"] or "") in wanted
+    base = status.split("+")[0]
+    if base == DEAD_EXTRA and DEAD in wanted:  # an extra M's parked g: dead, as Go counts it
+        return True
+    return status in wanted or base in wanted or (doc["wait_reason"] or "") in wanted
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:

@@ -16,8 +16,8 @@ from godbg.target.target import Target
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "
-        "the stack guard, for a core the signal and the crashing thread, and whether the binary is stripped "
-        "(no DWARF or no symbol table) with what that costs.")
+        "the stack guard, for a core the signal and the crashing thread, a PIE's load bias, and whether the binary "
+        "is stripped (no DWARF or no symbol table) with what that costs.")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +39,8 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "stack_guard": guard,
         "signal": target.signal.name if target.signal else None,
         "crash_thread": target.crash_thread,
+        # a PIE's load offset (run-time minus link-time addresses); 0 for a fixed-address binary
+        "load_bias": target.binary.load_bias,
         # -ldflags='-s -w': no symbol table or no DWARF; the notes say what godbg does instead.
         "stripped": is_stripped(target.binary) or not target.binary.has_dwarf,
         "notes": stripped_notes(target),

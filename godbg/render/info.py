@@ -22,6 +22,8 @@ def render(data: dict[str, Any], theme: Theme) -> str:
         rows.append(("signal", theme.bad(data["signal"])))
     if data.get("crash_thread") is not None:
         rows.append(("crashing thread", str(data["crash_thread"])))
+    if data.get("load_bias"):
+        rows.append(("load bias", f"{data['load_bias']:#x} (PIE)"))
     if data.get("stripped"):
         rows.append(("stripped", "yes"))
     text = table([(theme.location(k), v) for k, v in rows])

@@ -188,9 +188,9 @@ def _plausible(binary: GoBinary, name: str, entry: dict[str, Any], address: int)
     if section is None or (want in binary.sections and section != want):
         return f"{address:#x} is not in {want or 'a data section'}"
     if name == "runtime.firstmoduledata":
-        pcln = binary.sections.get(".gopclntab")
+        pcln = binary.pclntab_section
         try:
-            first = int.from_bytes(binary.read_vaddr(address, 8), "little")
+            first = binary.static_pointer(address)
         except FaultError:
             return f"{address:#x} is not in the binary"
         if pcln is not None and first != pcln.addr:

@@ -393,7 +393,7 @@ def funcval_pc(target: Target, fn: int) -> int:
     try:
         return target.memory.ptr(fn)
     except FaultError:
-        return int.from_bytes(target.binary.read_vaddr(fn, PTR_SIZE), "little")
+        return target.binary.static_pointer(fn)
 
 
 def _funcval_name(target: Target, fn: int) -> str | None:

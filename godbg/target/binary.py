@@ -1,10 +1,16 @@
 """The Go executable: ELF sections and segments, symbols, build ids, and lazily the
-pclntab, DWARF and build info readers that hang off it."""
+pclntab, DWARF and build info readers that hang off it.
+
+A position-independent executable (PIE) runs at its link-time addresses plus a load
+bias. Once a backend has found that bias it calls :meth:`GoBinary.relocate`; from then on
+every address the binary hands out (sections, segments, symbols, and through them the
+pclntab, moduledata and DWARF) is a run-time address. This is the one place the bias is
+applied."""
 
 from __future__ import annotations
 
 import mmap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
     from godbg.target.pclntab import Pclntab
 
 ARCH_BY_MACHINE = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
+PCLNTAB_SECTIONS = (".gopclntab", ".data.rel.ro.gopclntab")
 
 
 @dataclass(frozen=True)
@@ -76,17 +83,39 @@ class GoBinary:
             raise TargetError(f"{path}: only 64-bit little-endian binaries are supported")
         self.goarch = ARCH_BY_MACHINE[machine]
         self.ptr_size = 8
-        self.sections: dict[str, Section] = {}
+        self._link_sections: dict[str, Section] = {}
         for s in self.elf.iter_sections():
-            self.sections[s.name] = Section(
+            self._link_sections[s.name] = Section(
                 s.name, s["sh_addr"], s["sh_offset"], s["sh_size"], s["sh_type"] != "SHT_NOBITS"
             )
-        self.segments: list[Segment] = [
+        self._link_segments: list[Segment] = [
             Segment(p["p_vaddr"], p["p_offset"], p["p_filesz"], p["p_memsz"], p["p_flags"])
             for p in self.elf.iter_segments()
             if p["p_type"] == "PT_LOAD"
         ]
         self.is_pie = etype == "ET_DYN"
+        self.entry: int = self.elf["e_entry"]  # link-time
+        self.load_bias = 0
+        self.sections = dict(self._link_sections)
+        self.segments = list(self._link_segments)
+
+    def relocate(self, bias: int) -> None:
+        """Present the binary at ``bias`` past its link-time addresses (a PIE's load
+        offset). Everything derived from addresses is recomputed lazily."""
+        if bias == self.load_bias:
+            return
+        self.load_bias = bias
+        self.sections = {n: replace(s, addr=s.addr + bias if s.addr else 0)
+                         for n, s in self._link_sections.items()}
+        self.segments = [replace(s, vaddr=s.vaddr + bias) for s in self._link_segments]
+        for name in _ADDRESS_DERIVED:
+            self.__dict__.pop(name, None)
+
+    def static_pointer(self, address: int) -> int:
+        """The pointer the binary's file image holds at run-time ``address``, relocated:
+        the file holds link-time values (the dynamic relocations' addends)."""
+        value = int.from_bytes(self.read_vaddr(address, self.ptr_size), "little")
+        return value + self.load_bias if value else 0
 
     def close(self) -> None:
         self.data.close()
@@ -127,6 +156,16 @@ class GoBinary:
                 return seg
         return None
 
+    @property
+    def pclntab_section(self) -> Section | None:
+        """The pclntab's section: `.gopclntab`, or in a PIE before Go 1.26
+        `.data.rel.ro.gopclntab` (it holds relocated pointers there)."""
+        for name in PCLNTAB_SECTIONS:
+            s = self.sections.get(name)
+            if s is not None and s.loaded and s.size:
+                return s
+        return None
+
     # --- identity --------------------------------------------------------------------
 
     @cached_property
@@ -155,7 +194,9 @@ class GoBinary:
             if st not in ("STT_FUNC", "STT_OBJECT"):
                 continue
             out.setdefault(
-                sym.name, Symbol(sym.name, sym["st_value"], sym["st_size"], "func" if st == "STT_FUNC" else "object")
+                sym.name,
+                Symbol(sym.name, sym["st_value"] + self.load_bias, sym["st_size"],
+                       "func" if st == "STT_FUNC" else "object"),
             )
         return out
 
@@ -186,6 +227,11 @@ class GoBinary:
         from godbg.target.buildinfo import BuildInfo
 
         return BuildInfo.from_binary(self)
+
+
+# Cached properties computed from addresses: dropped when the binary is relocated
+# (DwarfInfo keeps link-time addresses and adds the bias as it answers).
+_ADDRESS_DERIVED = ("symbols", "_sorted_objects", "pclntab")
 
 
 def _note_desc(raw: memoryview | None) -> bytes | None:

@@ -545,7 +545,7 @@ class DwarfInfo:
         if v is None or v[0] < 0:
             return None
         addr, toff = v
-        return Variable(name, addr, toff if toff >= 0 else None, self.type_at)
+        return Variable(name, addr + self._bias, toff if toff >= 0 else None, self.type_at)
 
     def variable_names(self) -> Iterator[str]:
         return iter(self._index.variables)
@@ -567,7 +567,12 @@ class DwarfInfo:
         ``runtime.types`` sits)."""
         if self._types_base is None and self.binary is not None:
             self._types_base = _types_base(self.binary)
-        return self._types_base
+        return None if self._types_base is None else self._types_base + self._bias
+
+    @property
+    def _bias(self) -> int:
+        """The binary's load bias: DWARF holds link-time addresses."""
+        return self.binary.load_bias if self.binary is not None else 0
 
     def runtime_type_address(self, t: GoType, types_base: int | None = None) -> int | None:
         """The address of ``t``'s runtime ``_type`` (link time, unless the caller passes the
@@ -768,6 +773,7 @@ def _array_length(info: DebugInfo, u: Die, size: int, t: GoType) -> int:
 
 
 def _types_base(binary: GoBinary) -> int | None:
+    """Link-time address of moduledata.types."""
     # runtime.types is moduledata.types. It starts the section holding the type data
     # (.go.type from Go 1.27, else .rodata) when Go links internally, but not with external
     # linking (the C linker merges sections; PIE moves types to .data.rel.ro): ask the
@@ -778,7 +784,7 @@ def _types_base(binary: GoBinary) -> int | None:
     for name in (".go.type", ".rodata"):
         s = binary.sections.get(name)
         if s is not None and s.addr:
-            return s.addr
+            return s.addr - binary.load_bias
     return None
 
 
@@ -786,13 +792,13 @@ _ELF64_SYM = struct.Struct("<IBBHQQ")
 
 
 def _symbol_value(binary: GoBinary, name: str) -> int | None:
-    """One symbol's value straight from .symtab/.strtab bytes: milliseconds, where reading
-    the whole table through pyelftools (GoBinary.symbols) takes most of a second on a big
-    binary."""
+    """One symbol's link-time value straight from .symtab/.strtab bytes: milliseconds,
+    where reading the whole table through pyelftools (GoBinary.symbols) takes most of a
+    second on a big binary."""
     cached = binary.__dict__.get("symbols")  # GoBinary.symbols already loaded: use it
     if cached is not None:
         sym = cached.get(name)
-        return sym.addr if sym is not None else None
+        return sym.addr - binary.load_bias if sym is not None else None
     symtab = binary.section_bytes(".symtab")
     strtab = binary.section_bytes(".strtab")
     if symtab is None or strtab is None:

@@ -8,6 +8,7 @@ with markers:
 
     @pytest.mark.builds(lambda b: b.map_impl == "swiss")   # only these builds
     @pytest.mark.core_kinds("kernel")                      # only these core kinds
+    @pytest.mark.pie("all")                                # also on PIE builds (matrix.pie_variants)
 
 A missing toolchain or gdb skips the test locally and fails it in CI (CI=true),
 where scripts/setup.sh must have installed everything.
@@ -26,6 +27,8 @@ from tests.integration import matrix
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "builds(predicate): run only on the matrix builds the predicate accepts")
     config.addinivalue_line("markers", "core_kinds(*kinds): run only with these core kinds (kernel, gcore)")
+    config.addinivalue_line("markers", "pie(scope, external=False): also run on -buildmode=pie builds "
+                                       "(scope 'all' releases or the two 'ends'; matrix.pie_variants)")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -34,6 +37,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                                       metafunc.config.getoption("--quick"))
         for mark in metafunc.definition.iter_markers("builds"):
             builds = [b for b in builds if all(pred(b) for pred in mark.args)]
+        for mark in metafunc.definition.iter_markers("pie"):
+            builds = builds + matrix.pie_variants(builds, *mark.args, **mark.kwargs)
         metafunc.parametrize("build", [
             pytest.param(b, id=b.key, marks=pytest.mark.integration) for b in builds
         ])

@@ -107,6 +107,8 @@ class Build:
     stripped: bool = False  # -ldflags=-s -w: no symbol table, no DWARF
     gcflags: str = ""  # e.g. "all=-N -l"
     ldflags: str = ""
+    pie: bool = False  # -buildmode=pie: loaded at a random offset (ASLR)
+    external: bool = False  # -linkmode=external (gcc links; needs cgo)
 
     @property
     def key(self) -> str:
@@ -118,6 +120,10 @@ class Build:
             parts.append("cgo")
         if self.stripped:
             parts.append("stripped")
+        if self.pie:
+            parts.append("pie")
+        if self.external:
+            parts.append("ext")
         for name, flags in (("gcflags", self.gcflags), ("ldflags", self.ldflags)):
             if flags:
                 parts.append(name + _short_hash(flags, 6))
@@ -167,6 +173,23 @@ class Build:
 
 #: The matrix: every supported toolchain, plus classic maps on a swiss-map runtime.
 BUILDS = [Build(v) for v in GO_VERSIONS] + [Build("1.24.11", goexperiment="noswissmap")]
+
+
+#: Where PIE variants run (docs/decisions.md): "all" adds `-buildmode=pie` on every
+#: selected release, "ends" only on the oldest and newest (gdb live, delve); `external`
+#: adds `-buildmode=pie -linkmode=external` (gcc) too, on the newest release only.
+PIE_SCOPES = ("all", "ends")
+
+
+def pie_variants(builds: Sequence[Build], scope: str, external: bool = False) -> list[Build]:
+    """The PIE variants a test marked ``@pytest.mark.pie(scope)`` adds to ``builds``."""
+    if scope not in PIE_SCOPES:
+        raise ValueError(f"pie scope must be one of {PIE_SCOPES}, not {scope!r}")
+    base = [b for b in builds if not (b.goexperiment or b.pie or b.stripped or b.cgo or b.external)]
+    out = [b.variant(pie=True) for b in base if scope == "all" or b.go in QUICK_VERSIONS]
+    if external:
+        out += [b.variant(pie=True, external=True) for b in base if b.go == GO_VERSIONS[-1]]
+    return out
 
 
 def select_builds(spec: Optional[str] = None, quick: bool = False) -> list[Build]:
@@ -221,7 +244,7 @@ def _go_env(build: Optional[Build] = None) -> dict[str, str]:
     env.update(GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOENV="off", GOWORK="off",
                GOCACHE=str(cache_dir() / "go-build"), GOTELEMETRY="off")
     if build is not None:
-        env["CGO_ENABLED"] = "1" if build.cgo else "0"
+        env["CGO_ENABLED"] = "1" if build.cgo or build.external else "0"
         env["GOEXPERIMENT"] = build.goexperiment
     return env
 
@@ -297,8 +320,11 @@ build = build_program
 def _build_into(src: Path, build: Build, out: Path, name: str) -> None:
     tc = toolchain(build.go)
     tmp = _fresh_tmp(out)
-    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""), build.ldflags) if f)
+    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""),
+                                   ("-linkmode=external" if build.external else ""), build.ldflags) if f)
     cmd = [str(tc.go), "build", "-buildvcs=false", "-o", str(tmp / name)]
+    if build.pie:
+        cmd.append("-buildmode=pie")
     if build.gcflags:
         cmd.append(f"-gcflags={build.gcflags}")
     if ldflags:

@@ -77,6 +77,7 @@ def _answer(p: subprocess.CompletedProcess[str]) -> tuple[int, object]:
     return p.returncode, p.stderr.strip()
 
 
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("argv", _command_lines(), ids=lambda a: "-".join(a))
 def test_core_same_as_core_mode(build: matrix.Build, core_kind: str, argv: list[str]) -> None:
     fx = _fixture(build, core_kind)
@@ -186,6 +187,7 @@ def _live_env(workdir: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.pie("ends")
 def test_exec_interactive(build: matrix.Build, tmp_path: Path) -> None:
     binary = matrix.build_program(PROGRAM, build)
     before = _processes()

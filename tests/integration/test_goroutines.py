@@ -113,6 +113,7 @@ def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[
     return problems
 
 
+@pytest.mark.pie("all", external=True)
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_go_traceback(build: matrix.Build, mode: str, core_kind: str) -> None:
     check_goroutines(fixture(build, mode, core_kind))
@@ -154,6 +155,7 @@ def check_goroutines(fx: matrix.Fixture) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
+@pytest.mark.pie("all", external=True)
 @pytest.mark.parametrize("mode", MODES)
 def test_every_backtrace_matches_go(build: matrix.Build, mode: str, core_kind: str) -> None:
     check_backtraces(fixture(build, mode, core_kind), mode)

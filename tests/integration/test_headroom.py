@@ -34,6 +34,7 @@ def test_limits_are_what_the_program_set(fx):
     assert godbg_json(fx, "info")["maxstacksize"] == fx.truth["maxstacksize"]
 
 
+@pytest.mark.pie("all")
 def test_goroutines_match_truth_and_traceback(fx):
     doc = godbg_json(fx, "headroom")
     by_id = {g["id"]: g for g in doc["goroutines"]}

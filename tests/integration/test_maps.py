@@ -88,6 +88,7 @@ def _check_stats(stats: dict, state: dict, impl: str) -> list[str]:
     return [] if got == want else [f"stats {got} != program's own {want}"]
 
 
+@pytest.mark.pie("all")
 def test_every_map_matches_the_truth(build: matrix.Build) -> None:
     _check_all(_fixture(build))
 

@@ -64,6 +64,7 @@ def _crashing_goroutine(fx: matrix.Fixture) -> int:
     return fx.traceback.goroutines[0].id
 
 
+@pytest.mark.pie("all")
 def test_chain_matches_go(build: matrix.Build) -> None:
     fx = _fixture(build, "chain")
     doc = _panic_json(fx)

@@ -106,6 +106,7 @@ def test_code_references_find_every_global(build: matrix.Build, program: str) ->
 
 
 @default_builds
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_go_traceback(build: matrix.Build, mode: str) -> None:
     fx = matrix.crash(PROGRAM, stripped(build), args=[mode], core_kind="kernel")

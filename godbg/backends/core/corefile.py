@@ -14,10 +14,12 @@ from godbg.backends.core.compressed import open_core_file
 from godbg.errors import FaultError, TargetError
 from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
+from godbg.target.loadbias import AT_ENTRY, FileMapping, apply_bias, auxv_value
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
 NT_PRSTATUS = 1
+NT_AUXV = 6
 NT_SIGINFO = 0x53494749
 NT_FILE = 0x46494C45
 
@@ -97,6 +99,7 @@ class CoreFile:
         self.threads: list[Thread] = []
         self.siginfo: SignalInfo | None = None
         self.files: list[tuple[int, int, int, str]] = []  # start, end, file offset, path
+        self.auxv: bytes | None = None
         for off, n in notes:
             self._parse_notes(off, n)
 
@@ -125,6 +128,8 @@ class CoreFile:
                 signo, _errno, code = struct.unpack_from("<iii", self.data, desc)
                 addr, = struct.unpack_from("<Q", self.data, desc + 16)
                 self.siginfo = SignalInfo(signo, code, addr)
+            elif ntype == NT_AUXV and self.auxv is None:
+                self.auxv = bytes(self.data[desc : desc + descsz])
             elif ntype == NT_FILE and descsz >= 16:
                 self._parse_nt_file(desc, descsz)
             pos = nxt
@@ -238,9 +243,16 @@ def check_core_matches(core: CoreFile, binary: GoBinary) -> None:
         raise TargetError(f"core {core.path} maps no file named {exe}: wrong binary?")
 
 
+def relocate_for_core(core: CoreFile, binary: GoBinary) -> None:
+    """Apply a PIE's load offset, from the core's auxiliary vector or file mappings."""
+    at_entry = auxv_value(core.auxv, AT_ENTRY) if core.auxv else None
+    apply_bias(binary, at_entry, [FileMapping(*f) for f in core.files], where=f"core {core.path}")
+
+
 def open_core_target(binary_path: str, core_path: str) -> Target:
     binary = GoBinary(binary_path)
     core = CoreFile(core_path)
+    relocate_for_core(core, binary)
     check_core_matches(core, binary)
     memory = CachedMemory(CoreMemory(core, binary))
     crash = core.crash_thread

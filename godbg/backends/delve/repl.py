@@ -12,6 +12,7 @@ import traceback
 from types import ModuleType
 
 from godbg.backends.delve.client import DelveError, DelveServer
+from godbg.backends.delve.dlvtarget import relocate_live
 from godbg.backends.delve.passthrough import DelveTerminal, to_stdout
 from godbg.commands import registry
 from godbg.commands.execute import execute
@@ -122,6 +123,7 @@ class Repl:
             raise TargetError("the program is running: Ctrl-C or a breakpoint first")
         if state.get("exited"):
             raise TargetError("the program has exited: `restart` (exec) to run it again")
+        relocate_live(self.server, self.target.binary)
         printed = execute(self.target, argv, self.theme)
         sys.stdout.write(printed.stdout)
         sys.stdout.flush()

@@ -5,12 +5,14 @@ the inferior runs or gdb's view of it changes (stop, continue, new objfile, exit
 from __future__ import annotations
 
 import os
+import re
 
 import gdb
 
 from godbg.errors import FaultError, TargetError
 from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
+from godbg.target.loadbias import FileMapping, apply_bias, find_bias
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
@@ -47,6 +49,33 @@ def executable_path() -> str:
     if not path:
         raise TargetError("gdb has no executable loaded: use `file BINARY` first")
     return str(path)
+
+
+_AT_ENTRY_LINE = re.compile(r"^\s*9\s+AT_ENTRY\b.*?(0x[0-9a-fA-F]+)\s*$", re.M)
+_MAPPING_LINE = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S.*?)\s*$", re.M)
+
+
+def _gdb_text(command: str) -> str:
+    try:
+        return gdb.execute(command, to_string=True) or ""
+    except gdb.error:
+        return ""
+
+
+def relocate(binary: GoBinary) -> None:
+    """Apply a PIE's load offset: AT_ENTRY from gdb's `info auxv` (live and core), else
+    the executable's mapping from `info proc mappings`."""
+    if not binary.is_pie:
+        m = _AT_ENTRY_LINE.search(_gdb_text("info auxv"))
+        find_bias(binary, int(m.group(1), 16) if m else None)  # refuses a non-PIE that does not match
+        return
+    m = _AT_ENTRY_LINE.search(_gdb_text("info auxv"))
+    at_entry = int(m.group(1), 16) if m else None
+    mappings = []
+    if at_entry is None:
+        mappings = [FileMapping(int(a, 16), int(b, 16), int(o, 16), p)
+                    for a, b, o, p in _MAPPING_LINE.findall(_gdb_text("info proc mappings"))]
+    apply_bias(binary, at_entry, mappings, where="gdb's inferior")
 
 
 def _read_threads(goarch: str) -> list[Thread]:
@@ -160,6 +189,7 @@ class GdbSession:
         if self._binary is None or os.path.realpath(self._binary.path) != os.path.realpath(path):
             self._binary = GoBinary(path)
         binary = self._binary
+        relocate(binary)  # a re-run of a PIE loads it elsewhere
         for th in gdb.selected_inferior().threads():
             if th.is_running():
                 raise TargetError("the program is running: interrupt it (Ctrl-C) or stop at a breakpoint first")

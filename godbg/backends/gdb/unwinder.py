@@ -180,7 +180,10 @@ the program also does."""
 
 
 def register() -> None:
+    from godbg.backends.gdb import framefilter
+
     register_unwinder(None, GoroutineUnwinder(), replace=True)
+    framefilter.register(SELECTION)
     GoGoroutine()
     for name in ("stop", "cont", "exited", "new_objfile"):
         registry = getattr(gdb.events, name, None)
