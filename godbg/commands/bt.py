@@ -68,10 +68,7 @@ def _bt_m(target: Target, mid: int) -> Outcome:
         raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
     u = unwinder(target)
     phys, _sp, stop = stacks.m_system_frames(target, m)
-    logical = []
-    for stack_name, pf in phys:
-        logical.extend(u.logical(pf, stack_name))
-    frames, elided = elide(logical)
+    frames, elided = elide(stacks.system_logical(u, phys))
     curg = None
     if m.curg:
         try:

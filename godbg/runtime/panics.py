@@ -530,7 +530,7 @@ def panic_path(target: Target) -> PanicPath:
     thrower = None
     if fatal and m is not None:
         system, _sp, _stop = stacks.m_system_frames(target, m)
-        sys_frames = [lf for stack_name, pf in system for lf in u.logical(pf, stack_name)]
+        sys_frames = stacks.system_logical(u, system)
         thrower = _thrower(sys_frames) or _thrower(frames)
         if not frames:
             frames = sys_frames
