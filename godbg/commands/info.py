@@ -9,6 +9,7 @@ from godbg.commands.base import Outcome
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
+from godbg.runtime.signals import fatal_signal, is_snapshot
 from godbg.runtime.goroutines import live_gs
 from godbg.runtime.stacklimits import read_limits
 from godbg.runtime.stacks import stack_guard
@@ -16,7 +17,8 @@ from godbg.target.target import Target
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "
-        "the stack guard, for a core the signal and the crashing thread, and whether the binary is stripped "
+        "the stack guard, for a core the signal and the crashing thread, the signal Go handled first, whether the "
+        "core is a snapshot of a process that had not crashed, and whether the binary is stripped "
         "(no DWARF or no symbol table) with what that costs.")
 
 
@@ -27,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     rel = version.check_supported(target)
     guard = stack_guard(target)
+    fatal = fatal_signal(target)
     data = {
         "go_version": rel.version,
         "goarch": target.goarch,
@@ -39,6 +42,9 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "stack_guard": guard,
         "signal": target.signal.name if target.signal else None,
         "crash_thread": target.crash_thread,
+        # the signal that started the crash as Go saw it (not the SIGABRT it re-raised)
+        "fatal_signal": fatal.to_json() if fatal is not None else None,
+        "snapshot": is_snapshot(target),
         # -ldflags='-s -w': no symbol table or no DWARF; the notes say what godbg does instead.
         "stripped": is_stripped(target.binary) or not target.binary.has_dwarf,
         "notes": stripped_notes(target),
