@@ -9,8 +9,8 @@ from godbg.commands.base import Outcome
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
-from godbg.runtime.signals import fatal_signal, is_snapshot
 from godbg.runtime.goroutines import live_gs
+from godbg.runtime.signals import fatal_signal, is_snapshot
 from godbg.runtime.stacklimits import read_limits
 from godbg.runtime.stacks import stack_guard
 from godbg.target.target import Target
