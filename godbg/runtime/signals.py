@@ -43,7 +43,7 @@ FAULT_ADDR_SIGNALS = ("SIGSEGV", "SIGBUS")
 SELF_RAISE_FUNCS = ("runtime.raise", "runtime.raiseproc")
 # The stop signals of a debugger's snapshot (gcore of a stopped or attached process).
 SNAPSHOT_SIGNALS = ("SIGSTOP", "SIGTRAP", "SIGINT", "SIGTSTP", "SIGCONT")
-# runtime.sigTabT {flags int32; name string} when DWARF does not tell.
+# runtime.sigTabT is {flags int32; name string} in every release 1.22-1.27 (runtime2.go).
 SIGTAB_SIZE, SIGTAB_NAME = 24, 8
 MAX_SIGNO = 64
 
@@ -109,13 +109,8 @@ def go_signal_description(target: Target, signo: int) -> str:
     if not 0 < signo <= MAX_SIGNO or not target.has_symbol("runtime.sigtable"):
         return fallback
     try:
-        lay = layout(target, "runtime.sigTabT")
-        size, name_off = lay.size, lay.off("name")
-    except GodbgError:
-        size, name_off = SIGTAB_SIZE, SIGTAB_NAME
-    try:
         base = target.symbol_address("runtime.sigtable")
-        data, length = struct.unpack("<QQ", target.memory.read(base + signo * size + name_off, 16))
+        data, length = struct.unpack("<QQ", target.memory.read(base + signo * SIGTAB_SIZE + SIGTAB_NAME, 16))
         text = target.memory.string_at(data, length, 256)
     except (GodbgError, struct.error):
         return fallback
