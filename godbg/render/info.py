@@ -29,7 +29,7 @@ def render(data: dict, theme: Theme) -> str:
         rows.append(("fatal signal", theme.bad(sig.get("description") or sig["signal"])
                      + f" pc={sig['pc']}{where}{m}{cgo}"))
     if data.get("crash_thread") is not None:
-        rows.append(("crashing thread", str(data["crash_thread"])))
+        rows.append(("thread" if data.get("snapshot") else "crashing thread", str(data["crash_thread"])))
     if data.get("stripped"):
         rows.append(("stripped", "yes"))
     text = table([(theme.location(k), v) for k, v in rows])
