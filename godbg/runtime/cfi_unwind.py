@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
-from godbg.runtime.unwind import Frame, unwinder
+from godbg.runtime.unwind import Frame, WordReader, unwinder
+from godbg.target.cfi import FrameRules
 from godbg.target.native import Mapping as FileMapping
 from godbg.target.native import NativeCode, NativeImage
 from godbg.target.target import Target
@@ -158,7 +159,8 @@ def walk_native(target: Target, regs: dict[int, int], trap: bool, lo: int, hi: i
     return NativeWalk(frames, "limit")
 
 
-def _by_cfi(arch: str, regs: dict[int, int], rules, u64) -> dict[int, int] | None:  # type: ignore[no-untyped-def]
+def _by_cfi(arch: str, regs: dict[int, int], rules: FrameRules, u64: WordReader) -> dict[int, int] | None:
+    assert rules.cfa_reg is not None
     cfa = regs[rules.cfa_reg] + rules.cfa_offset
     out = {r: v for r, v in regs.items() if r in CALLEE_SAVED[arch]}
     for reg, rule in rules.regs.items():
@@ -178,12 +180,14 @@ def _by_cfi(arch: str, regs: dict[int, int], rules, u64) -> dict[int, int] | Non
     ra = out.get(rules.ra_reg) if ra_rule is not None else regs.get(rules.ra_reg)
     if not ra:
         return None
+    if arch == "amd64":
+        out.pop(rules.ra_reg, None)  # the return address column is no register there
     out[SP_REG[arch]] = cfa
     out[PC] = ra
     return out
 
 
-def _by_frame_pointer(regs: dict[int, int], sp_reg: int, fp_reg: int, u64) -> dict[int, int] | None:  # type: ignore[no-untyped-def]
+def _by_frame_pointer(regs: dict[int, int], sp_reg: int, fp_reg: int, u64: WordReader) -> dict[int, int] | None:
     """The classic chain: [fp] is the caller's fp, [fp+8] the return address."""
     sp, fp = regs.get(sp_reg, 0), regs.get(fp_reg, 0)
     if not fp or not sp <= fp < sp + MAX_FP_FRAME or fp % PTR_SIZE:
