@@ -286,11 +286,25 @@ def m_by_addr(target: Target, addr: int) -> M | None:
 
 
 def thread_of(target: Target, m: M | None) -> Thread | None:
-    """The OS thread of an M: m.procid is the Linux thread id (the core's NT_PRSTATUS pid)."""
-    if m is None or not m.procid:
+    """The OS thread of an M: m.procid is the Linux thread id (the core's NT_PRSTATUS pid).
+    minit sets procid after it installs the signal stack, so an M that took a signal in
+    between (a new thread picked for a process-wide SIGQUIT) has none: then the thread is
+    the one, claimed by no other M, whose sp lies on this M's gsignal or g0 stack."""
+    if m is None:
         return None
     threads = target.memo("stacks:threads_by_tid", lambda: {t.tid: t for t in target.threads()})
-    return threads.get(m.procid)
+    if m.procid:
+        return threads.get(m.procid)
+    return target.memo(f"stacks:thread_by_sp:{m.addr:#x}", lambda: _thread_by_stack(target, m, threads))
+
+
+def _thread_by_stack(target: Target, m: M, threads: dict[int, Thread]) -> Thread | None:
+    claimed = {x.procid for x in all_ms(target) if x.procid}
+    bounds = [b for b in (stack_bounds(target, m.gsignal), stack_bounds(target, m.g0)) if b[0] < b[1]]
+    for tid, t in threads.items():
+        if tid not in claimed and any(lo <= t.sp < hi for lo, hi in bounds):
+            return t
+    return None
 
 
 def stack_bounds(target: Target, g_addr: int) -> tuple[int, int]:
