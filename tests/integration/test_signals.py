@@ -43,9 +43,7 @@ def _check_dump(fs: dict, dump) -> None:  # type: ignore[no-untyped-def]
     assert fs["in_cgo"] == dump.in_cgo
 
 
-@pytest.mark.parametrize("mode", ["segv-c", "quit"])
-def test_fatal_signal_is_the_one_go_printed(build, core_kind, mode):
-    fx = _crash(build, mode, core_kind)
+def _check_fatal_signal(fx: matrix.Fixture) -> dict:
     dump = fx.traceback.signal_dumps[0]
     info = godbg_json(fx, "info")
     assert info["signal"] == "SIGABRT"  # what the kernel saw: Go re-raised it
@@ -53,8 +51,18 @@ def test_fatal_signal_is_the_one_go_printed(build, core_kind, mode):
     fs = info["fatal_signal"]
     assert fs is not None and fs["source"] == "signal frame"
     _check_dump(fs, dump)
-    if mode == "segv-c":
-        assert fs["function"] == fx.truth["c_frames"][0]
+    return fs
+
+
+def test_fatal_signal_in_c_is_the_one_go_printed(build, core_kind):
+    fx = _crash(build, "segv-c", core_kind)
+    assert _check_fatal_signal(fx)["function"] == fx.truth["c_frames"][0]
+
+
+@pytest.mark.core_kinds("kernel")  # a gcore adds nothing here but half a minute of gdb
+def test_fatal_sigquit_is_the_one_go_printed(build, core_kind):
+    # Whichever thread the kernel picked: often one inside a C call (in libc's sleep).
+    _check_fatal_signal(_crash(build, "quit", core_kind))
 
 
 def test_fatal_signal_of_a_go_fault(build):
