@@ -116,7 +116,20 @@ def describe_pc(target: Target, pc: int, trap: bool = True) -> tuple[str | None,
 
 
 def walk_native(target: Target, regs: dict[int, int], trap: bool, lo: int, hi: int) -> NativeWalk:
-    """C frames from ``regs`` outwards until Go code, staying within [lo, hi)."""
+    """C frames from ``regs`` outwards until Go code, staying within [lo, hi). What could
+    not be read as it should (a library missing here, frames found by frame pointers)
+    becomes a warning."""
+    walk = _walk_native(target, regs, trap, lo, hi)
+    for note in native_code(target).notes:
+        target.warn(note)
+    for f in walk.frames:
+        if f.method == METHOD_FP:
+            target.warn(f"no CFI for {f.function or hex(f.pc)} in {f.object or 'unmapped code'}: "
+                        "its caller was found by the frame-pointer chain")
+    return walk
+
+
+def _walk_native(target: Target, regs: dict[int, int], trap: bool, lo: int, hi: int) -> NativeWalk:
     arch = target.goarch
     sp_reg, fp_reg = SP_REG[arch], FP_REG[arch]
     u = unwinder(target)
