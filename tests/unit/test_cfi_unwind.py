@@ -55,3 +55,37 @@ def test_fatal_signal_lines_as_go_prints_them() -> None:
     go = FatalSignal("SIGSEGV", 11, "SIGSEGV: segmentation violation", 1, 0, 0x527287, "main.derefNil", False, 3, 1,
                      SOURCE_G)
     assert go.go_lines() == ["[signal SIGSEGV: segmentation violation code=0x1 addr=0x0 pc=0x527287]"]
+
+
+LIBC = "/lib/x86_64-linux-gnu/libc.so.6"
+LIBC_BASE = 0x7F00_0000_0000
+
+
+def _libc_code(read):  # type: ignore[no-untyped-def]
+    import os
+
+    import pytest
+    from elftools.elf.elffile import ELFFile
+
+    from godbg.target.native import Mapping, NativeCode, NativeImage, build_id
+
+    if not os.path.exists(LIBC):
+        pytest.skip(f"no {LIBC} on this machine")
+    with open(LIBC, "rb") as f:
+        ident = build_id(ELFFile(f))
+    exe = NativeImage("/bin/prog", 0, None)  # type: ignore[arg-type]
+    return NativeCode(exe, (0x400000, 0x500000), [Mapping(LIBC_BASE, LIBC_BASE + (2 << 20), 0, LIBC)],
+                      lambda a, n: read(ident, a, n)), ident
+
+
+def test_a_shared_library_is_read_when_its_build_id_matches() -> None:
+    code, ident = _libc_code(lambda ident, a, n: (b"\0" * 16 + ident).ljust(n, b"\0"))
+    image = code.image_at(LIBC_BASE + 0x1000)
+    assert image is not None and image.bias == LIBC_BASE and not code.notes
+    assert code.library_name(LIBC_BASE + 0x1000) == "libc.so.6"
+
+
+def test_a_different_shared_library_is_not_used() -> None:
+    code, _ident = _libc_code(lambda ident, a, n: b"\1" * n)
+    assert code.image_at(LIBC_BASE + 0x1000) is None
+    assert len(code.notes) == 1 and "build ids differ" in code.notes[0]
