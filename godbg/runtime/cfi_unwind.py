@@ -87,7 +87,10 @@ def native_code(target: Target) -> NativeCode:
     def compute() -> NativeCode:
         binary = target.binary
         bias = int(getattr(target, "load_bias", 0) or 0)
-        exe = NativeImage(binary.path, bias, binary.elf)
+        # Go's own functions are named by the pclntab; C ones by the symbol table GoBinary
+        # already read (gcc's "f.localalias" twins lose to "f").
+        exe = NativeImage(binary.path, bias, binary.elf, known_funcs=lambda: [
+            (s.addr, s.size, s.name) for s in binary.symbols.values() if s.kind == "func"])
         text = [s for s in binary.segments if s.flags & 1]  # PF_X
         lo = min((s.vaddr for s in text), default=0) + bias
         hi = max((s.vaddr + s.memsz for s in text), default=0) + bias

@@ -46,10 +46,21 @@ class NativeImage:
     bias: int
     elf: ELFFile
     verified: bool = True  # its build id matched the process's copy (or it is the executable)
+    # (address, size, name) of its functions when the caller has them already (the
+    # executable's symbol table, read once for the whole engine)
+    known_funcs: Callable[[], list[tuple[int, int, str]]] | None = None
     _lines: dict[int, tuple[str, int] | None] = field(default_factory=dict)
 
     @cached_property
     def _funcs(self) -> tuple[list[int], list[tuple[int, int, str]]]:
+        if self.known_funcs is not None:
+            best: dict[int, tuple[tuple[int, int, int], tuple[int, int, str]]] = {}
+            for addr, size, name in self.known_funcs():
+                rank = (0 if size else 1, 1 if "." in name and not name.startswith(".") else 0, len(name))
+                if addr and (addr not in best or rank < best[addr][0]):
+                    best[addr] = (rank, (addr, size, name))
+            funcs = sorted(f for _rank, f in best.values())
+            return [f[0] for f in funcs], funcs
         # Several names for one address (gcc's "f.localalias", versioned aliases): keep
         # the one a debugger shows, a sized global one with the shortest name.
         found: dict[int, tuple[tuple[int, int, int], tuple[int, int, str]]] = {}
