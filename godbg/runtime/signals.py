@@ -47,6 +47,9 @@ SNAPSHOT_SIGNALS = ("SIGSTOP", "SIGTRAP", "SIGINT", "SIGTSTP", "SIGCONT")
 SIGTAB_SIZE, SIGTAB_NAME = 24, 8
 MAX_SIGNO = 64
 
+# Go prints si_code as a uint64 (sigctxt.sigcode), so SI_TKILL (-6) reads 18446744073709551610.
+U64_MASK = (1 << 64) - 1
+
 SOURCE_FRAME = "signal frame"
 SOURCE_G = "goroutine"
 
@@ -77,8 +80,9 @@ class FatalSignal:
     def go_lines(self) -> list[str]:
         """What Go printed about it."""
         if self.source == SOURCE_G:
-            return [f"[signal {self.description} code={self.code:#x} addr={(self.addr or 0):#x} pc={self.pc:#x}]"]
-        pc_line = f"PC={self.pc:#x} m={self.m} sigcode={self.code}"
+            return [f"[signal {self.description} code={self.code & U64_MASK:#x} addr={(self.addr or 0):#x} "
+                    f"pc={self.pc:#x}]"]
+        pc_line = f"PC={self.pc:#x} m={self.m} sigcode={self.code & U64_MASK}"
         if self.addr is not None:
             pc_line += f" addr={self.addr:#x}"
         lines = [self.description, pc_line]
