@@ -68,10 +68,7 @@ def _bt_m(target: Target, mid: int) -> Outcome:
         raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
     u = unwinder(target)
     phys, _sp, stop = stacks.m_system_frames(target, m)
-    logical = []
-    for stack_name, pf in phys:
-        logical.extend(u.logical(pf, stack_name))
-    frames, elided = elide(logical)
+    frames, elided = elide(stacks.system_logical(u, phys))
     curg = None
     if m.curg:
         try:
@@ -111,5 +108,11 @@ DOC = """
 - Deep stacks keep their 500 innermost and 500 outermost frames; `elided` counts the rest.
   `stop` says why the walk ended: `top` (goexit, mstart), `spwrite`, `bad-return-pc`, `fault`…
 - `bt --m MID`: the M's gsignal frames (when in a signal handler) and g0 frames, with `m`,
-  `thread` and `curg` instead of `goroutine`.
+  `thread` and `curg` instead of `goroutine`. A thread inside C code (a cgo call, or a
+  signal that arrived there) continues through the signal frame into its C frames, unwound
+  with the CFI of the file holding each pc (`.eh_frame`/`.debug_frame` of the executable, or
+  of a shared library named in the core's file mappings when the same file, by build id, is
+  on this machine; the frame-pointer chain otherwise), down to `runtime.asmcgocall`. C
+  frames carry `"object"` (the ELF file's name); their `function` comes from the ELF symbol
+  table and `file`/`line` from DWARF where the C code has it (else `""` and 0).
 """

@@ -53,11 +53,24 @@ def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[st
     return outcome.data
 
 
+def _signal_text(sig: dict[str, Any]) -> str:
+    """Go's lines about a fatal signal as one line: "SIGSEGV: segmentation violation in
+    c_deref: PC=0x… m=3 sigcode=1 addr=0x0, signal arrived during cgo execution"."""
+    printed = sig.get("printed") or [sig.get("signal", "")]
+    where = f" in {sig['function']}" if sig.get("function") else ""
+    if sig.get("source") == "goroutine":
+        return str(printed[0])
+    return f"{printed[0]}{where}: " + ", ".join(printed[1:])
+
+
 def headline(info: dict[str, Any] | None, panic: dict[str, Any] | None) -> str:
     """One line that says what ended the program."""
+    sig = (info or {}).get("fatal_signal")
+    # The "[signal …]" line Go adds under a panic or fatal error a fault started.
+    sig_suffix = f" {_signal_text(sig)}" if sig and sig.get("source") == "goroutine" else ""
     if panic:
         if panic.get("fatal_error"):
-            return f"fatal error: {panic['fatal_error']}"
+            return f"fatal error: {panic['fatal_error']}{sig_suffix}"
         chain = panic.get("panics") or []
         if chain:
             parts = []
@@ -68,7 +81,12 @@ def headline(info: dict[str, Any] | None, panic: dict[str, Any] | None) -> str:
                 if p.get("goexit"):
                     mark += " [goexit]"
                 parts.append(f"panic: {p['value']}{mark}")
-            return " → ".join(parts)
+            return " → ".join(parts) + sig_suffix
+    if sig:
+        return _signal_text(sig)
+    if info and info.get("snapshot"):
+        stop = f" (stopped by {info['signal']})" if info.get("signal") else ""
+        return f"no crash: a snapshot of a running process{stop}, as gdb's gcore takes it"
     if info and info.get("signal"):
         return f"signal {info['signal']}"
     return "no panic, fatal error or fatal signal found (a live program, or a core taken by hand)"
@@ -106,6 +124,19 @@ def crashing_goid(target: Target, panic: dict[str, Any] | None, ms: dict[str, An
     return None
 
 
+def _with_native_frames(target: Target, notes: list[str], info: dict[str, Any] | None,
+                        crashing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A goroutine whose C call took the fatal signal: its M's signal, C and g0 frames
+    (`bt --m`) come first, then its own Go frames."""
+    sig = (info or {}).get("fatal_signal")
+    if not crashing or not sig or not sig.get("in_cgo") or sig.get("m") is None or crashing.get("m") != sig["m"]:
+        return crashing
+    system = _section(target, notes, "bt", "--m", str(sig["m"]))
+    if not system:
+        return crashing
+    return {**crashing, "frames": system["frames"] + crashing["frames"]}
+
+
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     notes: list[str] = []
     # Without the basics (a readable runtime) nothing else will work: info's error is the report's.
@@ -116,6 +147,7 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     ms = _section(target, notes, "ms")
     goid = crashing_goid(target, panic, ms)
     crashing = _section(target, notes, "bt", str(goid)) if goid is not None else None
+    crashing = _with_native_frames(target, notes, info, crashing)
     group_args = ["--group"] + (["--limit", str(args.groups)] if args.groups else [])
     groups = _section(target, notes, "goroutines", *group_args)
     headroom = _section(target, notes, "headroom", "--top", str(args.headroom))

@@ -31,9 +31,14 @@ def frame_lines(frames: list[dict[str, Any]], theme: Theme, indent: str = "  ") 
             tags.append("inlined")
         if f.get("stack"):
             tags.append(f["stack"])
+        if f.get("object"):
+            tags.append("C")  # native code, unwound by its CFI
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         lines.append(f"{indent}{name}{suffix}")
-        where = f"{theme.path(f['file'])}:{f['line']}"
+        if f.get("file"):
+            where = f"{theme.path(f['file'])}:{f['line']}"
+        else:
+            where = f"in {f.get('object') or '?'}"
         extra = ""
         if "pc" in f and not f.get("inlined"):
             extra = f"  pc={f['pc']} sp={f['sp']}"

@@ -27,7 +27,9 @@ def render(data: dict[str, Any], theme: Theme) -> str:
     where = []
     if info:
         where.append(f"{info['go_version']} {info['goarch']}")
-        if info.get("signal"):
+        if info.get("snapshot"):
+            where.append(f"snapshot, thread {info.get('crash_thread')}")
+        elif info.get("signal"):
             where.append(f"signal {info['signal']} on thread {info.get('crash_thread')}")
     panic = data.get("panic")
     crashing = data.get("crashing_goroutine")
@@ -45,7 +47,9 @@ def render(data: dict[str, Any], theme: Theme) -> str:
         out += _section("panic path", panic_text.render(panic, theme), theme)
     elif crashing:
         out += _section("crashing goroutine", bt_text.render(crashing, theme), theme)
-    if panic and panic.get("frames") is None and crashing:
+    native = crashing is not None and bool(crashing) and any(f.get("object") for f in crashing["frames"])
+    if panic and crashing and (panic.get("frames") is None or native) and (
+            panic.get("panics") or panic.get("fatal_error") or panic.get("defers")):
         out += _section("crashing goroutine", bt_text.render(crashing, theme), theme)
     groups = data.get("groups")
     if groups:

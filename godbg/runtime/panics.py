@@ -32,6 +32,7 @@ from godbg.runtime.allgs import allgs
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.linked import follow
 from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
+from godbg.runtime.signals import FatalSignal, fatal_signal
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder
 from godbg.target.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
@@ -117,6 +118,7 @@ class PanicPath:
     fatal_function: str | None = None
     notes: list[str] = field(default_factory=list)
     elided: int = 0  # frames left out of the middle of a very deep stack
+    signal: FatalSignal | None = None  # the signal that started it, as Go printed it
 
     @property
     def printed_panics(self) -> list[Panic]:
@@ -131,6 +133,7 @@ class PanicPath:
             "defers": [d.to_json() for d in self.defers],
             "frames": [f.to_json() for f in self.frames],
             "elided": self.elided,
+            "fatal_signal": self.signal.to_json() if self.signal is not None else None,
         }
 
 
@@ -504,7 +507,9 @@ def panic_path(target: Target) -> PanicPath:
     g, m, fatal = find_panicking(target)
     notes: list[str] = []
     fatal_error = fatal_message(target) if fatal else None
-    if fatal and fatal_error is None:
+    signal = fatal_signal(target)
+    # A signal death (SIGSEGV in C, SIGQUIT) prints "SIGxxx: …", never "fatal error:".
+    if fatal and fatal_error is None and signal is None:
         notes.append("an M is throwing but printBacklog holds no \"fatal error:\" line")
     goid = None
     chain: list[Panic] = []
@@ -530,7 +535,7 @@ def panic_path(target: Target) -> PanicPath:
     thrower = None
     if fatal and m is not None:
         system, _sp, _stop = stacks.m_system_frames(target, m)
-        sys_frames = [lf for stack_name, pf in system for lf in u.logical(pf, stack_name)]
+        sys_frames = stacks.system_logical(u, system)
         thrower = _thrower(sys_frames) or _thrower(frames)
         if not frames:
             frames = sys_frames
@@ -538,7 +543,7 @@ def panic_path(target: Target) -> PanicPath:
         target.warn(n)
     frames, elided = elide(frames)
     return PanicPath(goid, g, m.id if m is not None else None, chain, defers, frames, fatal_error, thrower, notes,
-                     elided)
+                     elided, signal)
 
 
 # --- helpers for a live narration (`panic replay`) ----------------------------------------------

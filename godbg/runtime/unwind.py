@@ -81,6 +81,7 @@ class Frame(NamedTuple):
     entry: int
     func_id: int
     stack: str = ""  # for `bt --m`: "g0" / "gsignal"; empty on a goroutine's own stack
+    object: str = ""  # native (C) code: the ELF file holding it; empty for Go code
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -93,6 +94,8 @@ class Frame(NamedTuple):
         }
         if self.stack:
             out["stack"] = self.stack
+        if self.object:
+            out["object"] = self.object
         return out
 
 

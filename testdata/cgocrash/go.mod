@@ -1,0 +1,3 @@
+module godbg.test/cgocrash
+
+go 1.22
