@@ -135,3 +135,18 @@ def test_wrong_binary_message(build, core_kind):
     p = godbg("core", str(other.binary), str(fx.core), "info")
     # kernel cores hold the build id notes; qemu's hold the read-only data instead
     assert p.returncode == 2 and "was not dumped by" in p.stderr and p.stderr.count("\n") == 1
+
+
+@pytest.mark.arm64
+@pytest.mark.builds(lambda b: b.cross and b.go == matrix.GO_VERSIONS[-1])
+def test_stripped_other_arch_is_refused(build):
+    """godbg's built-in layouts and global finders are amd64's: a stripped arm64 binary is
+    refused by every command with one line, never answered wrongly."""
+    fx = matrix.crash("basic", build.variant(stripped=True))
+    from tests.integration.cli import godbg_core
+
+    for argv in (["info"], ["goroutines"], ["bt", "1"], ["ms"], ["headroom"], ["panic"], ["report"]):
+        p = godbg_core(fx, *argv)
+        assert p.returncode == 2 and p.stdout == "", (argv, p.stdout)
+        assert p.stderr.count("\n") == 1 and "Traceback" not in p.stderr, (argv, p.stderr)
+        assert "arm64" in p.stderr or "DWARF" in p.stderr, (argv, p.stderr)
