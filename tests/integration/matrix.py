@@ -394,8 +394,8 @@ def crash(
     and keep the core: the kernel's (``core_kind="kernel"``), gdb's ``gcore`` of the
     same process stopped at its fatal signal (``"gcore"``), or none (``"none"``).
     A build of another architecture runs under qemu-user, whose own dump of the guest
-    stands in for the kernel's (``"kernel"``). ``env`` adds to the program's environment (a None value unsets a variable).
-    Cached, like builds."""
+    stands in for the kernel's (``"kernel"``). ``env`` adds to the program's
+    environment (a None value unsets a variable). Cached, like builds."""
     if core_kind not in ALL_CORE_KINDS:
         raise ValueError(f"core_kind must be one of {ALL_CORE_KINDS}, not {core_kind!r}")
     binary = build_program(program, build)

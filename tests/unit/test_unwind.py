@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import FaultError
-from godbg.runtime.stacks import SIGCTX_AMD64, UC_MCONTEXT, signal_context
+from godbg.runtime.stacks import SIGCTX_AMD64, SIGCTX_ARM64, SIGINFO_SIZE_ARM64, UC_MCONTEXT, signal_context
 from godbg.runtime.unwind import StackWindow, Start, Unwinder, elide
 from godbg.target.memory import CachedMemory
 from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Pclntab
@@ -57,13 +57,14 @@ class FakeBinary:
     ptr_size: int = 8
 
 
-def make_target(stack: bytes) -> Target:
+def make_target(stack: bytes, goarch: str = "amd64") -> Target:
     specs = [FuncSpec(name, size, pcsp=pcsp, lines=[(size, 100 + i)], file=1 if name.startswith("main") else 0,
                       flag=flag, func_id=fid) for i, (name, size, pcsp, flag, fid) in enumerate(LAYOUT)]
     data, static = build(specs, FILES)
     tab = Pclntab(data, text=TEXT, gofunc=GOFUNC, read_static=static_reader(static))
     memory = CachedMemory(FakeRaw({STACK_LO: stack}))
-    return Target(binary=FakeBinary(tab), memory=memory, kind="core", threads_fn=list)  # type: ignore[arg-type]
+    return Target(binary=FakeBinary(tab, goarch), memory=memory, kind="core",  # type: ignore[arg-type]
+                  threads_fn=list)
 
 
 def parked_stack() -> tuple[bytes, int]:
@@ -174,6 +175,26 @@ def test_signal_context_amd64() -> None:
     frame = PhysFrame(0x401000, fp - 0x50, fp, 0, t.binary.pclntab.func_at(0), False)
     regs = signal_context(t, frame)
     assert regs is not None and (regs.pc, regs.sp, regs.fp) == (0x401234, 0x7000_0800, 0x7000_0900)
+
+
+def test_signal_context_arm64() -> None:
+    """arm64 rt_sigframe at sigtramp's entry SP (its fp): siginfo (128 bytes), then the
+    ucontext with uc_mcontext 176 bytes in (runtime/defs_linux_arm64.go): fault_address,
+    regs[31], sp, pc."""
+    assert (SIGINFO_SIZE_ARM64, UC_MCONTEXT["arm64"]) == (128, 8 + 8 + 24 + 8 + 120 + 8)
+    assert SIGCTX_ARM64 == {"fp": 8 + 29 * 8, "lr": 8 + 30 * 8, "sp": 8 + 31 * 8, "pc": 8 + 32 * 8}
+    buf = bytearray(STACK_HI - STACK_LO)
+    fp = STACK_LO + 0x400
+    mc = fp + SIGINFO_SIZE_ARM64 + UC_MCONTEXT["arm64"] - STACK_LO
+    for reg, value in (("pc", 0x401234), ("sp", 0x7000_0800), ("fp", 0x7000_0900), ("lr", 0x401100)):
+        struct.pack_into("<Q", buf, mc + SIGCTX_ARM64[reg], value)
+    t = make_target(bytes(buf), "arm64")
+    from godbg.runtime.unwind import PhysFrame
+
+    frame = PhysFrame(0x401000, fp - 0xb0, fp, 0, t.binary.pclntab.func_at(0), False)
+    regs = signal_context(t, frame)
+    assert regs is not None
+    assert (regs.pc, regs.sp, regs.fp, regs.lr) == (0x401234, 0x7000_0800, 0x7000_0900, 0x401100)
 
 
 def test_elide_keeps_both_ends() -> None:
