@@ -1,5 +1,5 @@
 """The unwinder on synthetic programs: a pclntab built in the test and stack memory
-laid out by hand (amd64), including traps, injected calls, TOPFRAME/SPWRITE ends,
+laid out by hand (amd64, and arm64's LR frames), including traps, injected calls, TOPFRAME/SPWRITE ends,
 corrupt stacks and the kernel's signal frame."""
 
 from __future__ import annotations
@@ -99,6 +99,32 @@ def test_parked_goroutine() -> None:
     # The same walk through a plain word reader (the gdb path) gives the same frames.
     again = u.walk(Start(ENTRY["runtime.gopark"] + 0x10, sp), t.memory.u64, lo=STACK_LO, hi=STACK_HI)
     assert again.frames == walk.frames
+
+
+def test_parked_goroutine_arm64() -> None:
+    """arm64 (LR machine): no pushed return address, so fp = sp + the SP delta, and each
+    frame's return address is the LR its callee saved at 0(callee's SP)."""
+    buf = bytearray(STACK_HI - STACK_LO)
+    sp = STACK_HI - 0x100
+    struct.pack_into("<Q", buf, sp - STACK_LO, ENTRY["runtime.chanrecv"] + 0x20)
+    sp1 = sp + 0x10
+    struct.pack_into("<Q", buf, sp1 - STACK_LO, ENTRY["main.worker"] + 0x30)
+    sp2 = sp1 + 0x28
+    struct.pack_into("<Q", buf, sp2 - STACK_LO, ENTRY["runtime.goexit"] + 4)
+    t = make_target(bytes(buf), "arm64")
+    u = Unwinder(t)
+    walk = u.walk(Start(ENTRY["runtime.gopark"] + 0x10, sp), StackWindow(t, sp, STACK_HI), lo=STACK_LO, hi=STACK_HI)
+    assert walk.stop == "top"
+    assert [f.func.name for f in walk.frames] == ["runtime.gopark", "runtime.chanrecv", "main.worker",
+                                                  "runtime.goexit"]
+    assert [f.sp - sp for f in walk.frames] == [0, 0x10, 0x38, 0x50]
+    assert [f.fp for f in walk.frames[:-1]] == [f.sp for f in walk.frames[1:]]
+    # A thread stopped in a leaf before it saved LR (SP delta 0): the return address is
+    # the LR register, and the caller's frame starts at the same SP.
+    leaf = u.walk(Start(ENTRY["runtime.gopark"], sp1, lr=ENTRY["runtime.chanrecv"] + 0x20, trap=True),
+                  StackWindow(t, sp1, STACK_HI), lo=STACK_LO, hi=STACK_HI)
+    assert [(f.func.name, f.sp - sp) for f in leaf.frames] == [
+        ("runtime.gopark", 0x10), ("runtime.chanrecv", 0x10), ("main.worker", 0x38), ("runtime.goexit", 0x50)]
 
 
 def test_until_stops_early_and_max_frames() -> None:
