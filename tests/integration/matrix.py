@@ -505,6 +505,7 @@ def _crash_emulated(workdir: Path, binary: Path, args: list[str], env: dict[str,
                               f"{resource.getrlimit(resource.RLIMIT_CORE)})")
         os.rename(workdir / guest[0], workdir / "core")
         core = "core"
+        make_sparse(workdir / "core")  # qemu writes every page, zeros of reserved heap included
     return {"core": core, "signal": sig, "returncode": returncode, "kind": "kernel" if want_core else "none",
             "emulator": os.path.basename(emulator_cmd[0])}
 
