@@ -7,6 +7,8 @@
 #   - delve: $GODBG_CACHE/bin/dlv
 #   - the project venv .venv in the repository root, with `pip install -e '.[test]'`
 #   - gdb, from Debian's packages, when it is missing
+#   - qemu-user (qemu-aarch64), from Debian's packages: the arm64 builds of the matrix run
+#     under it
 #
 # GODBG_CACHE moves the cache (default ~/.cache/godbg); PYTHON picks the Python
 # that makes the venvs (default python3, 3.9 or newer).
@@ -67,6 +69,10 @@ if ! command -v gdb >/dev/null; then
 	apt_install gdb
 fi
 command -v fallocate >/dev/null || apt_install util-linux
+if ! command -v qemu-aarch64 >/dev/null; then
+	say "installing qemu-user (the matrix's arm64 programs run under qemu-aarch64)"
+	apt_install qemu-user
+fi
 
 VENV="$REPO/.venv"
 stamp=$( (cat "$REPO/pyproject.toml"; "$PY" --version) | sha256sum | cut -c1-16)
@@ -126,4 +132,4 @@ case $pattern in
 	;;
 esac
 say "ready: Go ${GO_VERSIONS[*]} in $CACHE/go, $("$CACHE/bin/dlv" version | sed -n 's/^Version: /delve /p'),"
-say "       $(gdb --version | head -n 1), venv $VENV ($("$VENV/bin/python" --version))"
+say "       $(gdb --version | head -n 1), $(qemu-aarch64 --version | head -n 1), venv $VENV ($("$VENV/bin/python" --version))"

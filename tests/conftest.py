@@ -36,5 +36,5 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_report_header(config: pytest.Config) -> list[str]:
     from tests.integration import matrix
 
-    builds = matrix.select_builds(config.getoption("--go-versions"), config.getoption("--quick"))
+    builds = matrix.select_builds(config.getoption("--go-versions"), config.getoption("--quick"), cross=True)
     return [matrix.describe(), "integration builds: " + " ".join(b.key for b in builds)]

@@ -235,6 +235,9 @@ def check_core_matches(core: CoreFile, binary: GoBinary) -> None:
                 f"core {core.path} was not dumped by {binary.path}: build ids differ"
             )
         return
+    # qemu-user dumps no executable mapping (the notes live in the text segment) and no
+    # NT_FILE, but all of the read-only data: its copy of the pclntab must be the binary's.
+    _check_readonly_copy(core, binary)
     # No note page in the core (gcore without headers, filtered dumps): compare the
     # program's path from the core's file mappings, as a weaker check.
     exe = os.path.basename(binary.path)
@@ -247,6 +250,22 @@ def relocate_for_core(core: CoreFile, binary: GoBinary) -> None:
     """Apply a PIE's load offset, from the core's auxiliary vector or file mappings."""
     at_entry = auxv_value(core.auxv, AT_ENTRY) if core.auxv else None
     apply_bias(binary, at_entry, [FileMapping(*f) for f in core.files], where=f"core {core.path}")
+
+
+# How much of the pclntab is compared: its header and function table name every function's
+# text address, so any other build differs there.
+READONLY_CHECK_BYTES = 64 << 10
+
+
+def _check_readonly_copy(core: CoreFile, binary: GoBinary) -> None:
+    sec = binary.sections.get(".gopclntab")
+    if sec is None or not sec.loaded:
+        return
+    size = min(sec.size, READONLY_CHECK_BYTES)
+    in_core = core.read_own(sec.addr, size)
+    if in_core is not None and in_core != bytes(binary.data[sec.offset : sec.offset + size]):
+        raise TargetError(f"core {core.path} was not dumped by {binary.path}: "
+                          "its copy of the binary's .gopclntab differs")
 
 
 def open_core_target(binary_path: str, core_path: str) -> Target:
