@@ -15,7 +15,8 @@ from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
 from godbg.target.dwarf import MAP, GoType
 from godbg.target.memory import MAX_READ, PAGE, CachedMemory
 from godbg.target.target import Target
-from godbg.values.decode import compile_decoder
+from godbg.values.decode import MAP_ENTRY_LIMITS, compile_decoder
+from godbg.values.model import Limits
 
 HMAP = "runtime.hmap"
 SWISS_MAP = "internal/runtime/maps.Map"
@@ -50,10 +51,12 @@ class _BulkReader:
         return self.memory.raw.read(address, size)
 
 
-def read_map(target: Target, address: int, mtype: GoType, limit: int | None) -> MapContents:
-    """Decode the map whose header (hmap or maps.Map) is at ``address``."""
+def read_map(target: Target, address: int, mtype: GoType, limit: int | None,
+             limits: Limits = MAP_ENTRY_LIMITS) -> MapContents:
+    """Decode the map whose header (hmap or maps.Map) is at ``address``; ``limits`` are the
+    value rules for keys and elems (``print``'s follow pointers)."""
     impl = version.map_impl(target)
-    key, elem = _codecs(target, mtype)
+    key, elem = _codecs(target, mtype, limits)
     memory = _BulkReader(target.memory)
     if impl == version.MAP_CLASSIC:
         lay_c = target.memo(f"maplayout:{mtype.name}", lambda: classic_layout(target, mtype, key, elem))
@@ -62,12 +65,13 @@ def read_map(target: Target, address: int, mtype: GoType, limit: int | None) -> 
     return decode_swiss(memory, address, lay_s, key, elem, limit, target.warn)
 
 
-def _codecs(target: Target, mtype: GoType) -> tuple[SlotCodec, SlotCodec]:
+def _codecs(target: Target, mtype: GoType, limits: Limits) -> tuple[SlotCodec, SlotCodec]:
     k, e = mtype.key, mtype.elem
     if k is None or e is None:
-        raise UnsupportedError(f"the DWARF of {mtype.name} names no key or elem type")
+        raise UnsupportedError(f"the type of {mtype.name} names no key or elem type")
+    # Keys keep map's own rules: a key is compared and shown whole, never followed.
     return (SlotCodec(compile_decoder(target, k), k.size, k.size > MAX_INLINE_BYTES),
-            SlotCodec(compile_decoder(target, e), e.size, e.size > MAX_INLINE_BYTES))
+            SlotCodec(compile_decoder(target, e, limits), e.size, e.size > MAX_INLINE_BYTES))
 
 
 def _check_indirect(what: str, codec: SlotCodec, slot_size: int | None, name: str) -> None:
