@@ -243,10 +243,10 @@ class ValueDecoder:
             if not p:
                 return None
             elem = t.elem
-            if elem is None or elem.size <= 0 or len(path) >= lim.pointers:
-                return hex_ptr(p)
             if p in path:
                 return Ptr(ptr=hex_ptr(p), cycle=True)
+            if elem is None or elem.size <= 0 or len(path) >= lim.pointers:
+                return hex_ptr(p)
             path.add(p)
             try:
                 return Ptr(ptr=hex_ptr(p), value=self._nested_at(elem, p, depth + 1))
