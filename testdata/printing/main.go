@@ -267,7 +267,7 @@ func waitParked() int {
 func main() {
 	debug.SetGCPercent(-1) // no GC: no stack shrinks, nothing moves
 	build()
-	go worker(42, "w")
+	go worker(42, "w") // the truth's worker.args
 	<-workerReady
 	goid := waitParked()
 	truth := map[string]any{
@@ -312,6 +312,12 @@ func main() {
 		"worker": map[string]any{
 			"goroutine": goid, "stack_header": fmt.Sprintf("%#x", stackHeader),
 			"heap_header": fmt.Sprintf("%#x", heapHeader),
+			// worker's arguments and locals at its park point, as bt --full shows them.
+			"args": map[string]any{"id": 42, "name": "w"},
+			"locals": map[string]any{
+				"local":   map[string]any{"map": fmt.Sprintf("%#x", stackHeader), "count": 1},
+				"escaped": map[string]any{"map": fmt.Sprintf("%#x", heapHeader), "count": 1},
+			},
 		},
 	}
 	if path := os.Getenv("GODBG_TRUTH"); path != "" {

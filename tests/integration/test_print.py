@@ -159,3 +159,41 @@ def test_location_agrees_with_escape_analysis(build: matrix.Build) -> None:
         assert got["kind"] == decisions[name], (name, got)
         if got["kind"] == "stack":
             assert got["goroutine"] == worker["goroutine"] and got["frame"] == "main.worker"
+
+
+def _check_bt_full(fx: matrix.Fixture) -> None:
+    worker = fx.truth["worker"]
+    bt = run(fx, "bt", str(worker["goroutine"]), "--full")
+    for f in bt["frames"]:
+        assert isinstance(f["args"], list) and isinstance(f["locals"], list), f
+        for v in f["args"] + f["locals"]:
+            assert ("value" in v) != ("unavailable" in v), v
+    frame = next(f for f in bt["frames"] if f["function"] == "main.worker")
+    for kind in ("args", "locals"):
+        got = {v["name"]: v.get("value", v.get("unavailable")) for v in frame[kind]}
+        assert got == worker[kind], (kind, got)
+
+
+@default_builds
+def test_bt_full_arguments_and_locals(build: matrix.Build) -> None:
+    _check_bt_full(_fixture(build))
+
+
+@default_builds
+def test_bt_full_without_optimisations(build: matrix.Build) -> None:
+    _check_bt_full(_fixture(build.variant(gcflags=NOOPT)))
+
+
+@default_builds
+def test_print_a_local_of_a_frame(build: matrix.Build) -> None:
+    fx = _fixture(build)
+    worker = fx.truth["worker"]
+    frames = run(fx, "bt", str(worker["goroutine"]))["frames"]
+    k = next(i for i, f in enumerate(frames) if f["function"] == "main.worker")
+    g = ("--goroutine", str(worker["goroutine"]), "--frame", str(k))
+    got = run(fx, "print", "local", *g)
+    assert got["value"] == worker["locals"]["local"]
+    assert got["location"] == {"kind": "stack", "goroutine": worker["goroutine"], "frame": "main.worker"}
+    assert run(fx, "print", "len(local)", *g)["value"] == 1
+    assert run(fx, "print", "name", *g)["value"] == "w"
+    assert run(fx, "print", 'escaped["e"]', *g)["value"] == 84
