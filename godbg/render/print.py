@@ -21,6 +21,6 @@ def render(data: dict[str, Any], theme: Theme) -> str:
         where = f"stack of goroutine {loc.get('goroutine')}" + (f", frame {loc['frame']}" if loc.get("frame") else "")
     elif where == "heap" and loc.get("object"):
         where = f"heap object {loc['object']} ({loc.get('elemsize')} bytes)"
-    at = f" at {data['address']}" if data.get("address") else ""
-    head = f"{theme.heading(data['expr'])}  {data['type']}{at}  ({where})"
+    at = f" at {data['address']}  ({where})" if data.get("address") else ""
+    head = f"{theme.heading(data['expr'])}  {data['type']}{at}"
     return head + "\n" + format_text(data.get("value"), MAX_VALUE_CHARS)

@@ -37,6 +37,7 @@ COMMAND_ARGS: dict[str, list[list[str]]] = {
     "goroutines": [["goroutines"], ["goroutines", "--group"]],
     "bt": [["bt", CRASH_GOID], ["bt", CRASH_GOID, "--full"]],
     "map": [["map", "main.table"], ["map", "main.table", "--stats"]],
+    "print": [["print", "main.table"], ["print", "len(main.table)"]],
 }
 PROMPT = r"\(godbg-dlv\) "
 LIVE_TIMEOUT = 60

@@ -18,6 +18,7 @@ from godbg.render.theme import PLAIN
 from godbg.target.target import Target
 from tests.integration import matrix
 from tests.integration.cli import godbg_core
+from tests.integration.gdbrun import gdb_batch
 
 PROGRAM = "printing"
 NOOPT = "all=-N -l"
@@ -197,3 +198,13 @@ def test_print_a_local_of_a_frame(build: matrix.Build) -> None:
     assert run(fx, "print", "len(local)", *g)["value"] == 1
     assert run(fx, "print", "name", *g)["value"] == "w"
     assert run(fx, "print", 'escaped["e"]', *g)["value"] == 84
+
+
+@pytest.mark.gdb
+@default_builds
+def test_go_print_in_gdb_is_core_mode_print(build: matrix.Build) -> None:
+    fx = _fixture(build)
+    exprs = ["main.gCfg", "main.gCycle", 'main.gCounts["two"]', "len(main.gBig)"]
+    res = gdb_batch([f"go print {e} --json" for e in exprs], str(fx.binary), str(fx.core))
+    for e, out in zip(exprs, res.outputs):
+        assert json.loads(out) == run(fx, "print", e), (e, res.stderr[-2000:])
