@@ -75,19 +75,33 @@ def frame_variables(target: Target, frame: Frame, innermost: bool) -> list[Frame
     for d in descs:
         t = dwarf.type_at(d.type_offset) if d.type_offset is not None else None
         try:
-            expr = fv.expression_at(d, pc)
+            pieces = _pieces(fv, d, pc, cfa)
+            if not innermost and not _in_memory(pieces):
+                # At the call the value may be in a register (gone now); at the return
+                # address, before any of the caller's code has run again, DWARF may already
+                # name its stack slot: take that, and only a place in memory.
+                after = _pieces(fv, d, frame.pc, cfa)
+                if _in_memory(after):
+                    pieces = after
         except GodbgError as e:
             out.append(FrameVar(d.name, d.is_arg, t, None, None, str(e)))
             continue
-        if expr is None or not expr:
-            out.append(FrameVar(d.name, d.is_arg, t, None, None, "optimised away at this pc"))
-            continue
-        pieces = evaluate(expr, cfa)
         if isinstance(pieces, str):
             out.append(FrameVar(d.name, d.is_arg, t, None, None, pieces))
             continue
         out.append(_read(target, d.name, d.is_arg, t, pieces))
     return out
+
+
+def _pieces(fv: Any, d: Any, pc: int, cfa: int | None) -> list[Piece] | str:
+    expr = fv.expression_at(d, pc)
+    if not expr:
+        return "optimised away at this pc"
+    return evaluate(expr, cfa)
+
+
+def _in_memory(pieces: list[Piece] | str) -> bool:
+    return not isinstance(pieces, str) and all(p.address is not None and p.register is None for p in pieces)
 
 
 def _read(target: Target, name: str, is_arg: bool, t: GoType | None, pieces: list[Piece]) -> FrameVar:
