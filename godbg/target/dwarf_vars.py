@@ -155,9 +155,12 @@ class FunctionVars:
             return loc
         if not isinstance(loc, int):
             return None
-        if var.version >= 5:
-            return self._loclists(loc, pc, var.unit_addr_base)
-        return self._loc(loc, pc)
+        try:
+            if var.version >= 5:
+                return self._loclists(loc, pc, var.unit_addr_base)
+            return self._loc(loc, pc)
+        except (IndexError, ValueError):
+            raise CorruptError(f"location list at {loc:#x} is truncated") from None
 
     def _loc(self, off: int, pc: int) -> bytes | None:
         d = self._section(".debug_loc")
@@ -247,6 +250,13 @@ DW_AT_low_pc_ = 0x11
 
 def evaluate(expr: bytes, cfa: int | None) -> list[Piece] | str:
     """The pieces of a location expression, or why it cannot be read (a string)."""
+    try:
+        return _evaluate(expr, cfa)
+    except (IndexError, ValueError):
+        return "malformed location expression"
+
+
+def _evaluate(expr: bytes, cfa: int | None) -> list[Piece] | str:
     pieces: list[Piece] = []
     stack: list[int] = []
     reg: str | None = None
