@@ -128,6 +128,10 @@ DOC = """
   `start` is also `"sched"`, `"syscall"`, `"thread"` or `"vdso"`.
 - Deep stacks keep their 500 innermost and 500 outermost frames; `elided` counts the rest.
   `stop` says why the walk ended: `top` (goexit, mstart), `spwrite`, `bad-return-pc`, `fault`…
+- `--full`: every frame gains `"args"` and `"locals"`, lists of `{"name", "type", "value"}` or
+  `{"name", "type", "unavailable": why}` (values by `print`'s rules). They come from DWARF location
+  expressions and lists, read only from stack memory: a value DWARF keeps in a register at that pc
+  is unavailable, never a register's later contents. Inlined frames list none.
 - `bt --m MID`: the M's gsignal frames (when in a signal handler) and g0 frames, with `m`,
   `thread` and `curg` instead of `goroutine`.
 """
