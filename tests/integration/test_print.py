@@ -205,6 +205,7 @@ def test_print_a_local_of_a_frame(build: matrix.Build) -> None:
 def test_go_print_in_gdb_is_core_mode_print(build: matrix.Build) -> None:
     fx = _fixture(build)
     exprs = ["main.gCfg", "main.gCycle", 'main.gCounts["two"]', "len(main.gBig)"]
-    res = gdb_batch([f"go print {e} --json" for e in exprs], str(fx.binary), str(fx.core))
+    # gdb splits a command's arguments as a shell would: quotes keep the key's quotes.
+    res = gdb_batch([f"go print '{e}' --json" for e in exprs], str(fx.binary), str(fx.core))
     for e, out in zip(exprs, res.outputs):
         assert json.loads(out) == run(fx, "print", e), (e, res.stderr[-2000:])
