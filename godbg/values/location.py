@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from godbg.errors import FaultError, GodbgError
+from godbg.errors import FaultError, GodbgError, UnsupportedError
 
 if TYPE_CHECKING:
     from godbg.target.target import Target
@@ -115,15 +115,24 @@ def _frame_at(target: Target, g: Any, address: int) -> str | None:
     return None
 
 
-def _in_heap(target: Target, address: int) -> Location | None:
-    from godbg.runtime.layouts import layout
+def _dwarf_offsets(target: Target, name: str, fields: tuple[str, ...]) -> tuple[int, dict[str, int]]:
+    """(size, field offsets) of a runtime struct from DWARF. The heap lookup is DWARF-only:
+    a stripped binary has no symbol for runtime.mheap_ either (see docs/decisions.md)."""
+    t = target.binary.dwarf.type_by_name(name)
+    if t is None:
+        raise UnsupportedError(f"no DWARF for {name}")
+    return t.size, {f: t.offset_of(f) for f in fields}
 
+
+def _in_heap(target: Target, address: int) -> Location | None:
+    if not target.binary.has_dwarf:
+        return None
     try:
         mheap = target.symbol_address("runtime.mheap_")
-        h = layout(target, "runtime.mheap")
-        ha_lay = layout(target, "runtime.heapArena")
-        span_lay = layout(target, "runtime.mspan")
-        l2 = target.memory.ptr(mheap + h.off("arenas"))  # arenas[0]: L1 has one entry
+        _h, h = _dwarf_offsets(target, "runtime.mheap", ("arenas",))
+        _ha, ha_off = _dwarf_offsets(target, "runtime.heapArena", ("spans",))
+        span_size, sp = _dwarf_offsets(target, "runtime.mspan", ("startAddr", "npages", "elemsize", "state"))
+        l2 = target.memory.ptr(mheap + h["arenas"])  # arenas[0]: L1 has one entry
         if not l2:
             return None
         ha = 0
@@ -135,14 +144,14 @@ def _in_heap(target: Target, address: int) -> Location | None:
                     break
         if not ha:
             return None
-        span = target.memory.ptr(ha + ha_lay.off("spans") + 8 * ((address // PAGE_SIZE) % PAGES_PER_ARENA))
+        span = target.memory.ptr(ha + ha_off["spans"] + 8 * ((address // PAGE_SIZE) % PAGES_PER_ARENA))
         if not span:
             return None
-        raw = target.memory.read(span, span_lay.size)
-        start = int.from_bytes(raw[span_lay.off("startAddr"):][:8], "little")
-        npages = int.from_bytes(raw[span_lay.off("npages"):][:8], "little")
-        elemsize = int.from_bytes(raw[span_lay.off("elemsize"):][:8], "little")
-        state = raw[span_lay.off("state")]
+        raw = target.memory.read(span, span_size)
+        start = int.from_bytes(raw[sp["startAddr"]:][:8], "little")
+        npages = int.from_bytes(raw[sp["npages"]:][:8], "little")
+        elemsize = int.from_bytes(raw[sp["elemsize"]:][:8], "little")
+        state = raw[sp["state"]]
         if state != MSPAN_IN_USE or not start <= address < start + npages * PAGE_SIZE or not elemsize:
             return None
         obj = start + (address - start) // elemsize * elemsize
