@@ -12,6 +12,8 @@ from godbg.runtime import maps, version
 from godbg.runtime.maps_common import MapContents
 from godbg.target.dwarf import MAP, GoType
 from godbg.target.target import Target
+from godbg.values.decode import MAP_ENTRY_LIMITS
+from godbg.values.model import Limits
 
 NAME = "map"
 HELP = ("A map's entries and its internal structure (classic buckets or swiss tables). EXPR is a Go "
@@ -37,9 +39,17 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     limit = args.limit
     if limit is None:
         limit = 0 if args.json else DEFAULT_TEXT_LIMIT
-    contents = maps.read_map(target, address, mtype, limit or None) if address else None
+    contents = maps.read_map(target, address, mtype, limit or None, value_limits(args.json)) if address else None
     data = document(args.expr, mtype, version.map_impl(target), contents, args.stats)
     return Outcome(NAME, data)
+
+
+def value_limits(json_output: bool) -> Limits:
+    """print's value rules for map elems: pointers followed two deep, funcs named."""
+    from godbg.commands.print_cmd import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
+
+    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
+                  string=MAP_ENTRY_LIMITS.string, pointers=DEFAULT_DEPTH)
 
 
 def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict[str, Any]:

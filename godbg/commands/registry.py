@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "ms",
     "headroom",
     "map",
+    "print",
     "panic",
     "report",
     "check",
@@ -42,4 +43,4 @@ def find(name: str) -> CommandModule | None:
 
 def _module_name(name: str) -> str:
     # `map` and `panic` are fine module names, but avoid shadowing the builtin in imports.
-    return {"map": "map_cmd", "panic": "panic_cmd"}.get(name, name)
+    return {"map": "map_cmd", "panic": "panic_cmd", "print": "print_cmd"}.get(name, name)

@@ -49,6 +49,15 @@ def layout(target: Target, name: str) -> StructLayout:
     return found
 
 
+def has_layout(target: Target, name: str) -> bool:
+    """Whether the runtime of this target has struct ``name`` (probe before branching)."""
+    try:
+        layout(target, name)
+    except UnsupportedError:
+        return False
+    return True
+
+
 def _load(target: Target, name: str) -> StructLayout:
     if target.binary.has_dwarf:
         t = target.binary.dwarf.type_by_name(name)

@@ -9,6 +9,7 @@ applied."""
 
 from __future__ import annotations
 
+import bisect
 import mmap
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -207,6 +208,14 @@ class GoBinary:
 
     def symbol(self, name: str) -> Symbol | None:
         return self.symbols.get(name)
+
+    def symbol_at(self, address: int) -> Symbol | None:
+        """The data symbol (a global) whose bytes hold ``address``, if any."""
+        addrs, objs = self._sorted_objects
+        i = bisect.bisect_right(addrs, address) - 1
+        if i >= 0 and objs[i].addr <= address < objs[i].addr + max(objs[i].size, 1):
+            return objs[i]
+        return None
 
     # --- lazily built readers ---------------------------------------------------------
 

@@ -147,7 +147,7 @@ class GoType:
     """
 
     __slots__ = ("kind", "name", "size", "length", "fields", "empty", "runtime_type", "die_offset",
-                 "_elem", "_key", "_header", "__weakref__")
+                 "_elem", "_key", "_header", "_group", "__weakref__")
 
     def __init__(
         self,
@@ -158,6 +158,7 @@ class GoType:
         elem: _Lazy = None,
         key: _Lazy = None,
         header: _Lazy = None,
+        group: _Lazy = None,
         length: int | None = None,
         fields: list[Field] | tuple[Field, ...] | None = None,
         empty: bool | None = None,
@@ -175,6 +176,7 @@ class GoType:
         self._elem = elem
         self._key = key
         self._header = header
+        self._group = group
 
     # Lazily resolved references.
     @property
@@ -197,6 +199,15 @@ class GoType:
         if h is not None and not isinstance(h, GoType):
             h = self._header = h()
         return h
+
+    @property
+    def group(self) -> GoType | None:
+        """A map's bucket (classic) or group (swiss) type, where the type came from the
+        runtime's descriptor (DWARF finds them by name instead)."""
+        g = self._group
+        if g is not None and not isinstance(g, GoType):
+            g = self._group = g()
+        return g
 
     # Struct helpers.
     def field(self, path: str) -> Field | None:

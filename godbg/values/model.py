@@ -35,6 +35,24 @@ class MapRef(dict[str, Any]):
     __slots__ = ()
 
 
+class Ptr(dict[str, Any]):
+    """A pointer followed: ``{"ptr": "0x…", "value": V}`` (or ``"cycle": true``)."""
+
+    __slots__ = ()
+
+
+class FuncRef(dict[str, Any]):
+    """A func value: ``{"func": "main.handler"}``."""
+
+    __slots__ = ()
+
+
+class ChanRef(dict[str, Any]):
+    """A channel summarised: ``{"chan": "0x…", "len": n, "cap": c}``."""
+
+    __slots__ = ()
+
+
 def hex_ptr(p: int) -> Raw | None:
     """A pointer word as the contract spells it: ``"0x…"``, nil → None."""
     return Raw(f"{p:#x}") if p else None
@@ -55,6 +73,9 @@ class Limits:
     depth: int = 8
     elems: int = 100
     string: int = 1024
+    # Pointer hops followed (``print --depth``); 0 keeps pointers as "0x…" words. With
+    # hops > 0 funcs are named, channels summarised and error values rendered too.
+    pointers: int = 0
 
 
 DEFAULT_LIMITS = Limits()

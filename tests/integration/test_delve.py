@@ -38,6 +38,7 @@ COMMAND_ARGS: dict[str, list[list[str]]] = {
     "bt": [["bt", CRASH_GOID], ["bt", CRASH_GOID, "--full"]],
     "map": [["map", "main.table"], ["map", "main.table", "--stats"]],
     "check": [["check", "--max-goroutines", "3", "--no-panic", "--headroom", "1"]],
+    "print": [["print", "main.table"], ["print", "len(main.table)"]],
 }
 PROMPT = r"\(godbg-dlv\) "
 LIVE_TIMEOUT = 60

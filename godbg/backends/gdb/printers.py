@@ -15,8 +15,12 @@ import gdb
 
 from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
+from godbg.commands.map_cmd import value_limits
+from godbg.errors import GodbgError
 from godbg.runtime import maps
 from godbg.runtime.maps_common import MapContents
+from godbg.target.dwarf import POINTER
+from godbg.values.model import Ptr
 from godbg.values.text import format_text
 
 NAME = "godbg-map"
@@ -45,6 +49,17 @@ def _child(value: Any) -> Any:
     return format_text(value)  # printed as is: Go-like text of a struct, array, pointer …
 
 
+def _pointed_to(value: Any, pointee: Any) -> Any:
+    """A followed pointer elem as the struct it points to, printed by gdb itself
+    (``{Name = "a", …}``), instead of a quoted string."""
+    if pointee is None or not isinstance(value, Ptr) or "value" not in value:
+        return None
+    try:
+        return gdb.Value(int(value["ptr"], 16)).cast(pointee.pointer()).dereference()
+    except (gdb.error, RuntimeError, ValueError):
+        return None
+
+
 class MapPrinter:
     def __init__(self, val: gdb.Value) -> None:
         self.val = val
@@ -56,7 +71,8 @@ class MapPrinter:
         if self.contents is None and self.address:
             target = SESSION.target()
             mtype = maps.map_type(target, self.type_name)
-            self.contents = run_guarded(lambda: maps.read_map(target, self.address, mtype, _limit()))
+            limits = value_limits(json_output=False)
+            self.contents = run_guarded(lambda: maps.read_map(target, self.address, mtype, _limit(), limits))
         return self.contents
 
     def to_string(self) -> str:
@@ -72,9 +88,21 @@ class MapPrinter:
         c = self._decode() if self.address else None
         if c is None:
             return
+        pointee = self._pointee_type()
         for i, (k, v) in enumerate(c.entries):
             yield f"[{2 * i}]", _child(k)
-            yield f"[{2 * i + 1}]", _child(v)
+            yield f"[{2 * i + 1}]", _pointed_to(v, pointee) or _child(v)
+
+    def _pointee_type(self) -> Any:
+        """The gdb type a pointer elem points to (map[int]*Item: Item), or None."""
+        try:
+            mtype = maps.map_type(SESSION.target(), self.type_name)
+            elem = mtype.elem
+            if elem is None or elem.kind != POINTER or elem.elem is None:
+                return None
+            return gdb.lookup_type(elem.elem.name)
+        except (gdb.error, RuntimeError, GodbgError):
+            return None
 
     def display_hint(self) -> str:
         return "map"

@@ -1,0 +1,3 @@
+module godbg.test/printing
+
+go 1.22
