@@ -17,6 +17,8 @@ COMMAND_MODULES = (
     "map",
     "panic",
     "report",
+    "chan",
+    "waits",
 )
 
 
@@ -41,4 +43,4 @@ def find(name: str) -> CommandModule | None:
 
 def _module_name(name: str) -> str:
     # `map` and `panic` are fine module names, but avoid shadowing the builtin in imports.
-    return {"map": "map_cmd", "panic": "panic_cmd"}.get(name, name)
+    return {"map": "map_cmd", "panic": "panic_cmd", "chan": "chan_cmd"}.get(name, name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from godbg.render.frames import frame_lines
 from godbg.render.theme import Theme
+from godbg.render.waits import describe_wait
 
 
 def render(data: dict, theme: Theme) -> str:
@@ -18,6 +19,10 @@ def render(data: dict, theme: Theme) -> str:
             head += f", running goroutine {data['curg']}"
     frames = data["frames"]
     lines = [theme.heading(head + ":")]
+    if data.get("labels"):
+        lines.append("labels: " + ", ".join(f"{k}={v}" for k, v in sorted(data["labels"].items())))
+    if data.get("waiting_on"):
+        lines.append("waiting on: " + describe_wait(data["waiting_on"]))
     elided = data.get("elided", 0)
     if elided:
         half = len(frames) // 2

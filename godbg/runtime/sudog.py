@@ -1,0 +1,96 @@
+"""sudogs: a goroutine's place in a wait queue (runtime/runtime2.go). ``elem`` and ``c``
+are plain pointers up to Go 1.25 and ``maybeTraceablePtr`` structs from 1.26 on, whose
+``vu`` word is the source of truth (``vp`` is nil while the leak detector hides it)."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from godbg.runtime.layouts import StructLayout, layout
+from godbg.target.target import Target
+
+SUDOG = "runtime.sudog"
+# A corrupt list must not loop forever: no real wait list is this long.
+MAX_WAIT_LIST = 1_000_000
+_WORD = struct.Struct("<Q")
+
+
+@dataclass(frozen=True)
+class Sudog:
+    addr: int
+    g: int
+    next: int
+    prev: int
+    elem: int
+    parent: int
+    waitlink: int
+    ticket: int
+    is_select: bool
+    c: int
+
+
+@dataclass(frozen=True)
+class SudogLayout:
+    size: int
+    g: int
+    next: int
+    prev: int
+    elem: int
+    parent: int
+    waitlink: int
+    ticket: int
+    is_select: int
+    c: int
+    # Where the GC-visible pointers of elem and c sit (the leak pass hides them).
+    hidden: tuple[int, ...]
+
+
+def _path(lay: StructLayout, traceable: str, plain: str) -> int:
+    return lay.off(traceable) if lay.has(traceable) else lay.off(plain)
+
+
+def sudog_layout(target: Target) -> SudogLayout:
+    def compute() -> SudogLayout:
+        lay = layout(target, SUDOG)
+        elem = _path(lay, "elem.vu", "elem")
+        c = _path(lay, "c.maybeTraceablePtr.vu", "c")
+        hidden = tuple(sorted({lay.off("elem"), elem, lay.off("c"), c}))
+        return SudogLayout(lay.size, lay.off("g"), lay.off("next"), lay.off("prev"), elem, lay.off("parent"),
+                           lay.off("waitlink"), lay.off("ticket"), lay.off("isSelect"), c, hidden)
+
+    return target.memo("sudog:layout", compute)
+
+
+def read_sudog(target: Target, addr: int) -> Sudog:
+    """One sudog, memoized per stop."""
+    key = ("sudog", addr)
+    found = target.cache.get(key)  # type: ignore[call-overload]
+    if found is None:
+        lay = sudog_layout(target)
+        raw = target.memory.read(addr, lay.size)
+
+        def word(off: int) -> int:
+            return int(_WORD.unpack_from(raw, off)[0])
+
+        found = Sudog(addr, word(lay.g), word(lay.next), word(lay.prev), word(lay.elem), word(lay.parent),
+                      word(lay.waitlink), int.from_bytes(raw[lay.ticket:lay.ticket + 4], "little"),
+                      bool(raw[lay.is_select]), word(lay.c))
+        target.cache[key] = found  # type: ignore[index]
+    return found  # type: ignore[no-any-return]
+
+
+def follow_sudogs(target: Target, first: int, link: str) -> list[Sudog]:
+    """The sudogs from ``first`` along ``link`` ("next" for a channel's wait queue,
+    "waitlink" for g.waiting and a semaphore's same-address list); stops at a cycle."""
+    out: list[Sudog] = []
+    seen: set[int] = set()
+    addr = first
+    while addr and addr not in seen and len(out) < MAX_WAIT_LIST:
+        seen.add(addr)
+        s = read_sudog(target, addr)
+        out.append(s)
+        addr = getattr(s, link)
+    if addr and addr in seen:
+        target.warn(f"the sudog list at {first:#x} loops")
+    return out
