@@ -5,7 +5,8 @@ A goroutine blocked on a channel (or a select), a sync.Mutex, RWMutex, WaitGroup
 Cond is leaked when no goroutine that can run, no global and nothing reachable from
 those can reach the object it waits on: nothing could ever wake it. The pass marks
 heap objects from the roots — the data and bss words the GC's pointer bitmaps name,
-and the live part of the stack of every goroutine that is not such a blocked one —
+and the live pointer slots (the frames' stack maps) of every goroutine that is not such
+a blocked one —
 and then from each marked object's words (objects bounded by their span's object
 size; pointer-free spans are not scanned). A blocked goroutine whose object is marked
 or lives outside the heap (a global) may still run: its stack becomes a root too, and
@@ -28,7 +29,8 @@ from godbg.runtime.goroutines import live_gs
 from godbg.runtime.heap import Heap, heap
 from godbg.runtime.roots import data_roots
 from godbg.runtime.semtable import sema_waiters
-from godbg.runtime.stacks import G_LEAKED, G_WAITING, G, goroutine_stack, wait_reason
+from godbg.runtime.stackmaps import live_stack_words
+from godbg.runtime.stacks import G_LEAKED, G_RUNNING, G_WAITING, G, goroutine_stack, wait_reason
 from godbg.runtime.sudog import follow_sudogs, sudog_layout
 from godbg.runtime.unwind import read_uncached
 from godbg.runtime.waits import (
@@ -161,6 +163,27 @@ def _stack_range(target: Target, g: G) -> tuple[int, int]:
     return g.lo, g.hi
 
 
+def _scan_stack(marker: Marker, target: Target, g: G) -> None:
+    """Mark from a goroutine's live stack slots: precisely where the frames have stack
+    maps, the whole live part where the walk fails."""
+    try:
+        frames = goroutine_stack(target, g).frames
+    except (FaultError, GodbgError):
+        frames = []
+    if not frames or not g.lo <= frames[0].sp < g.hi:
+        marker.region(*_stack_range(target, g))
+        return
+    try:
+        values = live_stack_words(target, frames, g.hi, g.base_status == G_RUNNING)
+    except (FaultError, GodbgError):
+        marker.region(*_stack_range(target, g))
+        return
+    marker.scanned_words += len(values)
+    marker.words(values)
+    if frames[-1].fp < g.hi:
+        marker.region(frames[-1].fp, g.hi)  # past where the walk ended
+
+
 def _hidden_sudog_words(target: Target, gs: list[G]) -> dict[int, tuple[int, ...]]:
     lay = sudog_layout(target)
     sudogs: set[int] = set()
@@ -191,13 +214,13 @@ def find_leaks(target: Target) -> LeakReport:
         if _candidate(g, reasons[g.goid]):
             blocked.append(g)
         else:
-            marker.region(*_stack_range(target, g))
+            _scan_stack(marker, target, g)
     marker.drain()
     while True:
         still: list[G] = []
         for g in blocked:
             if _maybe_runnable(marker, waits[g.goid], reasons[g.goid]):
-                marker.region(*_stack_range(target, g))
+                _scan_stack(marker, target, g)
             else:
                 still.append(g)
         if len(still) == len(blocked):
