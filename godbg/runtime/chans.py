@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from functools import cached_property
 
 from godbg.errors import CorruptError
 from godbg.runtime.layouts import layout
@@ -40,11 +41,16 @@ class Hchan:
             return []
         return [self.buf + ((self.recvx + i) % self.dataqsiz) * self.elemsize for i in range(self.qcount)]
 
+    @cached_property
+    def _queues(self) -> tuple[frozenset[int], frozenset[int]]:
+        return frozenset(s.addr for s in self.recvq), frozenset(s.addr for s in self.sendq)
+
     def direction_of(self, sudog_addr: int) -> str | None:
         """"recv" or "send": which of this channel's queues holds the sudog."""
-        if any(s.addr == sudog_addr for s in self.recvq):
+        recv, send = self._queues
+        if sudog_addr in recv:
             return RECV
-        if any(s.addr == sudog_addr for s in self.sendq):
+        if sudog_addr in send:
             return SEND
         return None
 

@@ -31,7 +31,7 @@ from godbg.runtime.roots import data_roots
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stackmaps import live_stack_words
 from godbg.runtime.stacks import G_LEAKED, G_RUNNING, G_WAITING, G, goroutine_stack, wait_reason
-from godbg.runtime.sudog import follow_sudogs, sudog_layout
+from godbg.runtime.sudog import g_waiting_sudogs, sudog_layout
 from godbg.runtime.unwind import read_uncached
 from godbg.runtime.waits import (
     LEAK_CANDIDATE_REASONS,
@@ -190,7 +190,7 @@ def _hidden_sudog_words(target: Target, gs: list[G]) -> dict[int, tuple[int, ...
     for extra in g_extras(target, gs).values():
         if extra.waiting:
             try:
-                sudogs.update(s.addr for s in follow_sudogs(target, extra.waiting, "waitlink"))
+                sudogs.update(s.addr for s in g_waiting_sudogs(target, extra.waiting))
             except FaultError:
                 continue
     sudogs.update(w.sudog for w in sema_waiters(target).values())

@@ -91,17 +91,28 @@ def stack_place(target: Target, addr: int, gs: list[G]) -> Place | None:
     los, live = _stacks(target, gs)
     i = bisect.bisect_right(los, addr) - 1
     if i >= 0 and live[i].lo <= addr < live[i].hi:
-        g = live[i]
-        name = f"goroutine {g.goid}"
+        return Place(STACK, (Level(frame_name(target, live[i], addr, gs), None, addr),))
+    return None
+
+
+def frame_name(target: Target, g: G, addr: int, gs: list[G]) -> str:
+    """"goroutine N FUNC": the frame of g's stack that holds ``addr``. Parked goroutines
+    whose stacks have the same shape share the answer (same resume pc and depth)."""
+    parked = not g.m and not g.syscallsp and g.lo <= g.sched_sp < g.hi
+    key = ("framename", g.sched_pc, g.hi - g.sched_sp, g.hi - addr) if parked else None
+    func = target.cache.get(key) if key is not None else None  # type: ignore[call-overload]
+    if func is None:
+        func = ""
         try:
             for pf in goroutine_stack(target, g).frames:
                 if pf.sp <= addr < pf.fp:
-                    name += " " + print_name(pf.func.name)
+                    func = print_name(pf.func.name)
                     break
         except (FaultError, GodbgError):
             pass
-        return Place(STACK, (Level(name, None, addr),))
-    return None
+        if key is not None:
+            target.cache[key] = func  # type: ignore[index]
+    return f"goroutine {g.goid} {func}".rstrip()
 
 
 def heap_place(target: Target, addr: int) -> Place | None:

@@ -7,13 +7,18 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from godbg.errors import FaultError
 from godbg.runtime.layouts import StructLayout, layout
+from godbg.runtime.unwind import read_uncached
 from godbg.target.target import Target
 
 SUDOG = "runtime.sudog"
 # A corrupt list must not loop forever: no real wait list is this long.
 MAX_WAIT_LIST = 1_000_000
 _WORD = struct.Struct("<Q")
+# Bulk reads: neighbours closer than this share one read of at most _BULK_READ bytes.
+_BULK_GAP = 4096
+_BULK_READ = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -62,22 +67,46 @@ def sudog_layout(target: Target) -> SudogLayout:
     return target.memo("sudog:layout", compute)
 
 
+def _decode(lay: SudogLayout, addr: int, raw: bytes, base: int = 0) -> Sudog:
+    def word(off: int) -> int:
+        return int(_WORD.unpack_from(raw, base + off)[0])
+
+    t = base + lay.ticket
+    return Sudog(addr, word(lay.g), word(lay.next), word(lay.prev), word(lay.elem), word(lay.parent),
+                 word(lay.waitlink), int.from_bytes(raw[t:t + 4], "little"), bool(raw[base + lay.is_select]),
+                 word(lay.c))
+
+
 def read_sudog(target: Target, addr: int) -> Sudog:
     """One sudog, memoized per stop."""
     key = ("sudog", addr)
     found = target.cache.get(key)  # type: ignore[call-overload]
     if found is None:
         lay = sudog_layout(target)
-        raw = target.memory.read(addr, lay.size)
-
-        def word(off: int) -> int:
-            return int(_WORD.unpack_from(raw, off)[0])
-
-        found = Sudog(addr, word(lay.g), word(lay.next), word(lay.prev), word(lay.elem), word(lay.parent),
-                      word(lay.waitlink), int.from_bytes(raw[lay.ticket:lay.ticket + 4], "little"),
-                      bool(raw[lay.is_select]), word(lay.c))
+        found = _decode(lay, addr, target.memory.read(addr, lay.size))
         target.cache[key] = found  # type: ignore[index]
     return found  # type: ignore[no-any-return]
+
+
+def prefetch_sudogs(target: Target, addrs: list[int]) -> None:
+    """Read many sudogs in bulk into the per-stop memo: sudogs are heap objects of one
+    size class, so neighbours come in one read."""
+    lay = sudog_layout(target)
+    cache = target.cache
+    todo = sorted({a for a in addrs if a and ("sudog", a) not in cache})  # type: ignore[comparison-overlap]
+    i = 0
+    while i < len(todo):
+        j = i + 1
+        while j < len(todo) and todo[j] - todo[j - 1] <= _BULK_GAP and todo[j] - todo[i] <= _BULK_READ:
+            j += 1
+        try:
+            blob = read_uncached(target, todo[i], todo[j - 1] + lay.size - todo[i])
+        except FaultError:
+            i = j
+            continue
+        for a in todo[i:j]:
+            cache[("sudog", a)] = _decode(lay, a, blob, a - todo[i])  # type: ignore[index]
+        i = j
 
 
 def follow_sudogs(target: Target, first: int, link: str) -> list[Sudog]:
@@ -94,3 +123,15 @@ def follow_sudogs(target: Target, first: int, link: str) -> list[Sudog]:
     if addr and addr in seen:
         target.warn(f"the sudog list at {first:#x} loops")
     return out
+
+
+def g_waiting_sudogs(target: Target, first: int) -> list[Sudog]:
+    """The sudogs a goroutine's ``g.waiting`` names: one per channel of a select (linked
+    through waitlink), else just the one. A semaphore waiter's waitlink chains the other
+    waiters on the same address, which are not this goroutine's."""
+    if not first:
+        return []
+    head = read_sudog(target, first)
+    if not head.is_select:
+        return [head]
+    return [s for s in follow_sudogs(target, first, "waitlink") if s.is_select]

@@ -23,10 +23,10 @@ from godbg.runtime.chans import Hchan, read_hchan
 from godbg.runtime.heap import heap
 from godbg.runtime.labels import labels_at
 from godbg.runtime.layouts import has_layout, layout
-from godbg.runtime.objnames import GLOBAL, Place, _walk_type, place_of
+from godbg.runtime.objnames import GLOBAL, Place, _walk_type, frame_name, place_of
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stacks import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
-from godbg.runtime.sudog import Sudog, follow_sudogs, read_sudog
+from godbg.runtime.sudog import Sudog, follow_sudogs, g_waiting_sudogs, prefetch_sudogs, read_sudog
 from godbg.runtime.unwind import read_uncached
 from godbg.target.dwarf import POINTER
 from godbg.target.target import Target
@@ -170,28 +170,26 @@ class Namer:
         place of the object itself (a global or a stack slot), else a waiter's frame that
         holds the pointer, else the heap object's type."""
         t = self.target
-        direct = self.place(addr)
-        if direct is not None and direct.kind == GLOBAL:
-            return direct.name
         try:
             obj = heap(t).object_at(addr)
         except (FaultError, GodbgError):
             obj = None
-        base = obj.base if obj is not None else addr
+        if obj is None:
+            direct = self.place(addr)
+            return direct.name if direct is not None else None
+        base = obj.base
         holder = _global_holders(t).get(base)
         if holder is not None:
             hp = self.place(holder)
             if hp is not None:
-                name = hp.name
-                if base != addr:
-                    name = self._path_through(holder, hp, base, addr)
-                return name
+                return hp.name if base == addr else self._path_through(holder, hp, base, addr)
         for g in waiters:
-            names = [p.name for p in (self.place(slot) for slot in _stack_slots_holding(t, g, base)) if p]
-            # The program's own frame says more than the runtime's spill of the argument.
+            names = [frame_name(t, g, slot, self.gs) for slot in _stack_slots_holding(t, g, base)]
+            # The program's own frame says more than the runtime's spill of an argument.
             own = [n for n in names if " runtime." not in n]
             if own or names:
                 return (own or names)[0]
+        direct = self.place(addr)
         return direct.name if direct is not None else None
 
     def _path_through(self, holder: int, hp: Place, base: int, addr: int) -> str:
@@ -318,7 +316,7 @@ def waiting_on(target: Target, g: G, extra: GExtra, namer: Namer) -> WaitingOn |
 
 
 def _waiting_on(target: Target, g: G, extra: GExtra, namer: Namer, reason: str, since: int | None) -> WaitingOn:
-    sudogs: list[Sudog] = follow_sudogs(target, extra.waiting, "waitlink") if extra.waiting else []
+    sudogs: list[Sudog] = g_waiting_sudogs(target, extra.waiting)
     if reason in CHAN_REASONS:
         c = sudogs[0].c if sudogs else 0
         return WaitingOn(CHAN_REASONS[reason], c or None, namer.held(c, (g,)) if c else None, since,
@@ -372,6 +370,9 @@ class GoroutineWait:
 def goroutine_waits(target: Target, gs: list[G]) -> dict[int, GoroutineWait]:
     """What every goroutine of ``gs`` waits on and its labels, by goroutine id."""
     extras = g_extras(target, gs)
+    firsts = [e.waiting for e in extras.values() if e.waiting]
+    prefetch_sudogs(target, firsts)
+    prefetch_sudogs(target, [s.waitlink for s in (read_sudog(target, a) for a in firsts) if s.is_select])
     namer = Namer(target, gs)
     out: dict[int, GoroutineWait] = {}
     for g in gs:
