@@ -97,9 +97,9 @@ def stack_place(target: Target, addr: int, gs: list[G]) -> Place | None:
 
 def frame_name(target: Target, g: G, addr: int, gs: list[G]) -> str:
     """"goroutine N FUNC": the frame of g's stack that holds ``addr``. Parked goroutines
-    whose stacks have the same shape share the answer (same resume pc and depth)."""
+    started by the same go statement and stopped at the same pc and depth share the answer."""
     parked = not g.m and not g.syscallsp and g.lo <= g.sched_sp < g.hi
-    key = ("framename", g.sched_pc, g.hi - g.sched_sp, g.hi - addr) if parked else None
+    key = ("framename", g.gopc, g.startpc, g.sched_pc, g.hi - g.sched_sp, g.hi - addr) if parked else None
     func = target.cache.get(key) if key is not None else None  # type: ignore[call-overload]
     if func is None:
         func = ""

@@ -176,6 +176,12 @@ class Namer:
             obj = None
         if obj is None:
             direct = self.place(addr)
+            if direct is not None and direct.kind == GLOBAL and ".." not in direct.levels[0].name:
+                return direct.name
+            holder = _global_holders(t).get(addr)
+            hp = self.place(holder) if holder is not None else None
+            if hp is not None:
+                return hp.name  # a compiler's static temporary, named by the global pointing to it
             return direct.name if direct is not None else None
         base = obj.base
         holder = _global_holders(t).get(base)
@@ -343,8 +349,7 @@ def _waiting_on(target: Target, g: G, extra: GExtra, namer: Namer, reason: str, 
         if not nl:
             return WaitingOn(COND, None, None, since)
         addr = nl - layout(target, COND_TYPE).off("notify") if has_layout(target, COND_TYPE) else nl
-        place = namer.place(addr)
-        name = place.name if place is not None and place.kind == GLOBAL else namer.held(addr, (g,))
+        name = namer.held(addr, (g,))
         return WaitingOn(COND, addr, name, since, targets=(nl,))
     if reason == SLEEP_REASON or reason.startswith("sleep"):
         when = None

@@ -187,3 +187,17 @@ def test_leaks_agrees_with_gos_leak_profile(build: matrix.Build) -> None:
     assert go_roles == sorted(name for name, r in fx.truth["roles"].items() if r["leaked"])
     ours = [lk["goroutine"] for lk in run_json(fx, "leaks")["leaked"]]
     assert ours == go_leaked
+
+
+def test_report_shows_who_waits_for_whom_and_the_leaks(build: matrix.Build) -> None:
+    fx = fixture(build)
+    roles = fx.truth["roles"]
+    report = run_json(fx, "report")
+    top = {o["object"]: sorted(o["waiters"]) for o in report["waits"]}
+    assert top["main.mu"] == roles["mutex"]["ids"] and top["main.unbuf"] == roles["recv"]["ids"]
+    counts = [len(o["waiters"]) for o in report["waits"]]
+    assert counts == sorted(counts, reverse=True)
+    want = sorted(i for r in roles.values() if r["leaked"] for i in r["ids"])
+    assert [lk["goroutine"] for lk in report["leaks"]["leaked"]] == want
+    text = execute(target_for(str(fx.binary), str(fx.core)), ["report"], PLAIN).stdout
+    assert "who waits for whom" in text and f"goroutine {want[0]} leaked" in text
