@@ -227,11 +227,15 @@ def find_leaks(target: Target) -> LeakReport:
             break
         blocked = still
         marker.drain()
-    leaked = tuple(Leak(g.goid, waits[g.goid].waiting_on.to_json() if waits[g.goid].waiting_on else None,
-                        _why(waits[g.goid], reasons[g.goid])) for g in sorted(blocked, key=lambda g: g.goid))
+    leaked = tuple(Leak(g.goid, _json(waits[g.goid]), _why(waits[g.goid], reasons[g.goid]))
+                   for g in sorted(blocked, key=lambda g: g.goid))
     stats = {"goroutines": len(gs), "blocked_candidates": sum(1 for g in gs if _candidate(g, reasons[g.goid])),
              "heap_spans": len(h.spans), "marked_objects": len(marker.marked), "scanned_words": marker.scanned_words}
     return LeakReport(leaked, _deadlock(target, gs, reasons), METHOD, stats)
+
+
+def _json(w: GoroutineWait) -> dict[str, Any] | None:
+    return w.waiting_on.to_json() if w.waiting_on is not None else None
 
 
 def _maybe_runnable(marker: Marker, w: GoroutineWait, reason: str | None) -> bool:

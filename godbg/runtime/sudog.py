@@ -64,7 +64,7 @@ def sudog_layout(target: Target) -> SudogLayout:
         return SudogLayout(lay.size, lay.off("g"), lay.off("next"), lay.off("prev"), elem, lay.off("parent"),
                            lay.off("waitlink"), lay.off("ticket"), lay.off("isSelect"), c, hidden)
 
-    return target.memo("sudog:layout", compute)
+    return target.memo("sudog:layout", compute)  # type: ignore[no-any-return]
 
 
 def _decode(lay: SudogLayout, addr: int, raw: bytes, base: int = 0) -> Sudog:
