@@ -43,6 +43,8 @@ from godbg.runtime.waits import (
 from godbg.target.target import Target
 
 PAGE_SHIFT = 13
+# A goroutine stack walk that reached the goroutine's first frame (goexit).
+TOP = "top"
 METHOD = ("reachability over the core (Go 1.26 goroutine leak rule): roots are the data and bss words "
           "the GC's pointer bitmaps name and the live stacks of goroutines that are not blocked on a "
           "channel or sync object; heap objects are bounded by their spans and scanned conservatively; "
@@ -167,9 +169,10 @@ def _scan_stack(marker: Marker, target: Target, g: G) -> None:
     """Mark from a goroutine's live stack slots: precisely where the frames have stack
     maps, the whole live part where the walk fails."""
     try:
-        frames = goroutine_stack(target, g).frames
+        stack = goroutine_stack(target, g)
+        frames, stop = stack.frames, stack.stop
     except (FaultError, GodbgError):
-        frames = []
+        frames, stop = [], "fault"
     if not frames or not g.lo <= frames[0].sp < g.hi:
         marker.region(*_stack_range(target, g))
         return
@@ -180,7 +183,7 @@ def _scan_stack(marker: Marker, target: Target, g: G) -> None:
         return
     marker.scanned_words += len(values)
     marker.words(values)
-    if frames[-1].fp < g.hi:
+    if stop != TOP and frames[-1].fp < g.hi:
         marker.region(frames[-1].fp, g.hi)  # past where the walk ended
 
 

@@ -121,37 +121,57 @@ def live_stack_words(target: Target, frames: list[PhysFrame], hi: int, conservat
     """The values of the live pointer slots of a stack whose physical frames (innermost
     first) are ``frames``: precise where the frames have maps, every word of a frame
     that has none (and of the innermost frame when ``conservative_first``, a goroutine
-    stopped at an arbitrary instruction)."""
+    stopped at an arbitrary instruction). Stacks of one shape (same frames at the same
+    depths) share the slot list."""
     if not frames:
         return []
     lo = frames[0].sp
     if not lo < hi:
         return []
     raw = target.memory.raw.read(lo, hi - lo) if hi - lo > 1 << 16 else target.memory.read(lo, hi - lo)
+    n = (hi - lo) // PTR
+    words = struct.unpack_from(f"<{n}Q", raw)
+    key = ("stackshape", hi - lo, conservative_first, tuple((pf.func.entry, pf.pc, pf.sp - lo, pf.fp - lo)
+                                                             for pf in frames))
+    shape = target.cache.get(key)  # type: ignore[call-overload]
+    if shape is None:
+        shape = target.cache[key] = _shape(target, frames, lo, hi, conservative_first)  # type: ignore[index]
+    slots, objects = shape
+    values = [words[i] for i in slots]
+    if objects:
+        values += _reached_objects(values, objects, words, lo, hi)
+    return values
 
-    def word(addr: int) -> int:
-        return int(struct.unpack_from("<Q", raw, addr - lo)[0]) if lo <= addr <= hi - PTR else 0
 
-    values: list[int] = []
+def _shape(target: Target, frames: list[PhysFrame], lo: int, hi: int,
+           conservative_first: bool) -> tuple[tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """(word indexes of the pointer slots, stack objects as (first word, words))."""
+    n = (hi - lo) // PTR
+    slots: list[int] = []
     objects: list[tuple[int, int]] = []
     for i, pf in enumerate(frames):
         fm = frame_map(target, pf)
         if not fm.exact or (i == 0 and conservative_first):
-            values += [word(a) for a in range(pf.sp, min(pf.fp, hi), PTR)]
+            slots += range((pf.sp - lo) // PTR, min((pf.fp - lo) // PTR, n))
         else:
-            values += [word(pf.sp + off) for off in fm.pointers]
-        objects += [(pf.sp + off, size) for off, size in fm.objects]
-    # Stack objects count only when a live pointer reaches them (and may reach others).
-    if objects:
-        pending = sorted(objects)
-        scanned: set[int] = set()
-        frontier = [v for v in values if lo <= v < hi]
-        while frontier:
-            v = frontier.pop()
-            for start, size in pending:
-                if start <= v < start + max(size, 1) and start not in scanned:
-                    scanned.add(start)
-                    words = [word(a) for a in range(start, start + size, PTR)]
-                    values += words
-                    frontier += [w for w in words if lo <= w < hi]
-    return values
+            slots += [(pf.sp + off - lo) // PTR for off in fm.pointers if 0 <= pf.sp + off - lo < n * PTR]
+        objects += [((pf.sp + off - lo) // PTR, -(-size // PTR)) for off, size in fm.objects
+                    if 0 <= pf.sp + off - lo < n * PTR]
+    return tuple(slots), tuple(sorted(objects))
+
+
+def _reached_objects(values: list[int], objects: tuple[tuple[int, int], ...], words: tuple[int, ...],
+                     lo: int, hi: int) -> list[int]:
+    """The words of the stack objects a live pointer reaches (and those they reach)."""
+    out: list[int] = []
+    scanned: set[int] = set()
+    frontier = [v for v in values if lo <= v < hi]
+    while frontier:
+        at = (frontier.pop() - lo) // PTR
+        for first, count in objects:
+            if first <= at < first + max(count, 1) and first not in scanned:
+                scanned.add(first)
+                got = list(words[first:first + count])
+                out += got
+                frontier += [w for w in got if lo <= w < hi]
+    return out

@@ -106,7 +106,15 @@ class GExtra:
 
 
 def g_extras(target: Target, gs: list[G]) -> dict[int, GExtra]:
-    """g.waiting, g.labels and g.timer of many gs, read in bulk."""
+    """g.waiting, g.labels and g.timer of many gs, read in bulk (memoized per stop)."""
+    known: dict[int, GExtra] = target.cache.setdefault("waits:extras", {})
+    missing = [g for g in gs if g.addr not in known]
+    if missing:
+        known.update(_read_extras(target, missing))
+    return {g.addr: known[g.addr] for g in gs}
+
+
+def _read_extras(target: Target, gs: list[G]) -> dict[int, GExtra]:
     lay = layout(target, "runtime.g")
     offs = [lay.off(p) if lay.has(p) else -1 for p in ("waiting", "labels", "timer")]
     present = [o for o in offs if o >= 0]
