@@ -73,6 +73,9 @@ STRUCTS = (
     "internal/abi.Method", "internal/abi.Imethod", "internal/abi.Name", "internal/abi.ITab",
     "internal/abi.MapType", "internal/abi.SwissMapType", "internal/abi.OldMapType",
     "runtime.mstats", "runtime.schedt",
+    # who waits for whom, leaks: semaphores, conds, timers, netpoll, the heap's spans
+    "runtime.semaRoot", "runtime.notifyList", "runtime.timer", "runtime.pollDesc", "runtime.mheap",
+    "runtime.mspan",
 )
 CONSTANT_PREFIXES = ("runtime._G",)
 MAX_REFS = 4

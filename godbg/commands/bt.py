@@ -12,6 +12,7 @@ from godbg.errors import BadInputError, GodbgError
 from godbg.runtime import goroutines as rg
 from godbg.runtime import stacks
 from godbg.runtime.unwind import elide, unwinder
+from godbg.runtime.waits import goroutine_waits
 from godbg.target.target import Target
 
 NAME = "bt"
@@ -57,6 +58,9 @@ def _bt_goroutine(target: Target, goid: int, full: bool = False, json_output: bo
         "created_by": rg.func_name_at(target, g.gopc) if g.goid != rg.MAIN_GOID else None,
         "parent_goid": g.parent_goid or None,
     }
+    w = goroutine_waits(target, [g]).get(g.goid)
+    data["labels"] = w.labels if w is not None else {}
+    data["waiting_on"] = w.waiting_on.to_json() if w is not None and w.waiting_on is not None else None
     return Outcome(NAME, data)
 
 

@@ -11,6 +11,7 @@ from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
 from godbg.runtime import goroutines as rg
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
+from godbg.runtime.waits import goroutine_waits
 from godbg.target.target import Target
 
 NAME = "goroutines"
@@ -19,6 +20,7 @@ HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, cre
 
 DEAD = "dead"
 DEAD_EXTRA = "deadextra"
+GROUP_BY = ("object", "labels")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one entry per distinct stack (function, file, line of every frame), largest first")
     parser.add_argument("--limit", metavar="N", type=positive_int,
                         help="list at most N goroutines (or N groups); 0 means all")
+    parser.add_argument("--label", metavar="K=V", action="append",
+                        help="only goroutines with this pprof label (repeat: all must match)")
+    parser.add_argument("--waiting-on", metavar="NAME|0xADDR",
+                        help="only goroutines waiting on this object: its name (main.jobs) or address "
+                             "(a select matches any of its channels)")
+    parser.add_argument("--group-by", choices=GROUP_BY, action="append",
+                        help="with --group, also keep goroutines apart by what they wait on (object) "
+                             "or by their pprof labels; repeat for both")
 
 
 def _statuses(args: argparse.Namespace) -> set[str]:
@@ -60,7 +70,9 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
             raise BadInputError(f"--function: bad regular expression {args.function!r}: {e}") from None
     # Full stacks are needed to group and to match a function anywhere in the stack.
     full = bool(args.group or pattern)
+    labels = _labels(args)
     records = rg.goroutines(target, include_dead=DEAD in wanted, full=full)
+    add_waits(target, [doc for _rec, doc in records], include_dead=DEAD in wanted)
     u = unwinder(target)
     matches = PcPredicate(u, lambda infos: any(pattern.search(i[0]) for i in infos)) if pattern else None
     picked = []
@@ -70,10 +82,14 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         # A --function pattern asks for full records, so rec is never None here.
         if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):  # type: ignore[union-attr]
             continue
+        if any(doc["labels"].get(k) != v for k, v in labels.items()):
+            continue
+        if args.waiting_on and not waits_on(doc["waiting_on"], args.waiting_on):
+            continue
         picked.append((rec, doc))
     limit = args.limit or 0
     if args.group:
-        groups = group(picked, u)  # type: ignore[arg-type]  # --group asks for full records
+        groups = group(picked, u, tuple(args.group_by or ()))  # type: ignore[arg-type]  # full records
         total = len(groups)
         if limit:
             groups = groups[:limit]
@@ -85,21 +101,67 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     return Outcome(NAME, {"goroutines": docs, "total": total})
 
 
-def group(picked: list[tuple[rg.GoroutineRecord, dict[str, Any]]], u: Unwinder) -> list[dict[str, Any]]:
+def _labels(args: argparse.Namespace) -> dict[str, str]:
+    out = {}
+    for item in args.label or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"--label: expected KEY=VALUE, not {item!r}")
+        out[key] = value
+    return out
+
+
+def add_waits(target: Target, docs: list[dict[str, Any]], include_dead: bool = False) -> None:
+    """Give each goroutine document its "labels" and "waiting_on"."""
+    by_id = {g.goid: g for g in rg.live_gs(target, include_dead)}
+    waits = goroutine_waits(target, [by_id[d["id"]] for d in docs if d["id"] in by_id])
+    for d in docs:
+        w = waits.get(d["id"])
+        d["labels"] = w.labels if w is not None else {}
+        d["waiting_on"] = w.waiting_on.to_json() if w is not None and w.waiting_on is not None else None
+
+
+def waits_on(waiting: dict[str, Any] | None, wanted: str) -> bool:
+    """Does a waiting_on document name ``wanted`` (an object name or a 0x address)?"""
+    if waiting is None:
+        return False
+    refs = [waiting] + list(waiting.get("channels") or [])
+    if wanted.lower().startswith("0x"):
+        try:
+            addr = int(wanted, 16)
+        except ValueError:
+            raise BadInputError(f"--waiting-on: bad address {wanted!r}") from None
+        return any(r.get("address") and int(r["address"], 16) == addr for r in refs)
+    return any(r.get("object") == wanted for r in refs)
+
+
+def _wait_key(doc: dict[str, Any], by: tuple[str, ...]) -> tuple[Any, ...]:
+    key: tuple[Any, ...] = ()
+    if "object" in by:
+        w = doc.get("waiting_on") or {}
+        key += (w.get("kind"), w.get("address"), tuple(c["address"] for c in w.get("channels") or ()))
+    if "labels" in by:
+        key += (tuple(sorted((doc.get("labels") or {}).items())),)
+    return key
+
+
+def group(picked: list[tuple[rg.GoroutineRecord, dict[str, Any]]], u: Unwinder,
+          by: tuple[str, ...] = ()) -> list[dict[str, Any]]:
     """Goroutines whose frames (function, file, line) are identical, largest group first
     (ties: by the smallest goroutine id). Bucketed by physical pcs first, so logical
     frames are built once per distinct stack, not once per goroutine."""
     by_pcs: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
     sample: dict[tuple[Any, ...], rg.GoroutineRecord] = {}
     for rec, doc in picked:
-        key = (tuple((pf.pc, pf.trap) for pf in rec.stack.frames), doc["status"], doc["wait_reason"])
+        key = (tuple((pf.pc, pf.trap) for pf in rec.stack.frames), doc["status"], doc["wait_reason"],
+               _wait_key(doc, by))
         by_pcs.setdefault(key, []).append(doc)
         sample.setdefault(key, rec)
     buckets: dict[tuple[Any, ...], dict[str, Any]] = {}
     for key, docs in by_pcs.items():
         frames = tuple((info[0], info[1], info[2]) for pf in sample[key].stack.frames for info in u.logical_info(pf))
         first = docs[0]
-        lkey = (frames, first["status"], first["wait_reason"])
+        lkey = (frames, first["status"], first["wait_reason"], key[3])
         entry = buckets.get(lkey)
         if entry is None:
             entry = buckets[lkey] = {
@@ -110,6 +172,10 @@ def group(picked: list[tuple[rg.GoroutineRecord, dict[str, Any]]], u: Unwinder) 
                 "user_function": first["user_function"],
                 "frames": [{"function": f, "file": file, "line": line} for f, file, line in frames],
             }
+            if "object" in by:
+                entry["waiting_on"] = first.get("waiting_on")
+            if "labels" in by:
+                entry["labels"] = first.get("labels")
         entry["ids"].extend(d["id"] for d in docs)
     out = list(buckets.values())
     for e in out:
@@ -127,7 +193,10 @@ DOC = """
    "function": "runtime.gopark", "user_function": "main.recvWorker",
    "location": "/src/app/main.go:23", "created_by": "main.main.func1", "parent_goid": 1,
    "start_function": "main.recvWorker", "m": null, "thread": null, "locked_to_thread": false,
-   "stack": {"lo": 1, "hi": 2, "sp": 3, "size": 8192, "used": 800, "guard_headroom": 6000}}
+   "stack": {"lo": 1, "hi": 2, "sp": 3, "size": 8192, "used": 800, "guard_headroom": 6000},
+   "labels": {"tenant": "acme"},
+   "waiting_on": {"kind": "chan receive", "address": "0xc000080060", "object": "main.jobs",
+                  "since_ns": null}}
 ], "total": 1}
 ```
 
@@ -144,8 +213,17 @@ DOC = """
   goroutine, through the signal frame when its thread is in a signal handler; `syscallsp` in a
   system call; `sched.sp` otherwise), `used = hi - sp`, `guard_headroom = sp - (lo + stack guard)`.
 - `total`: how many matched before `--limit`.
+- `labels`: the goroutine's pprof labels (`{}` when none).
+- `waiting_on`: null for a goroutine that is not blocked, else `kind` (`chan receive`, `chan send`,
+  `select`, `mutex`, `rwmutex read`, `rwmutex write`, `waitgroup`, `cond`, `semaphore`, `sleep`,
+  `netpoll`, `syscall`, `other`), the object's `address` and `object` name (the global or field
+  path holding it, else `goroutine N FUNC` for a stack, else `heap *T` or `heap object …`),
+  `since_ns`; a select adds `channels` (`dir`, `address`, `object` each), a sleep
+  `deadline_ns` (the runtime's nanotime), a network wait `fd`.
 
 With `--group`: `{"groups": [{"ids": [...], "status", "wait_reason", "created_by",
 "user_function", "frames": [{"function", "file", "line"}]}], "total_groups": N, "total": N}`,
 largest group first; goroutines fall in one group when their frames are the same.
+`--group-by object` also keeps goroutines waiting on different objects apart (each group gains
+`waiting_on`), `--group-by labels` those with different labels (each group gains `labels`).
 """

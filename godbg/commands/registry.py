@@ -19,6 +19,9 @@ COMMAND_MODULES = (
     "panic",
     "report",
     "check",
+    "chan",
+    "waits",
+    "leaks",
 )
 
 
@@ -43,4 +46,4 @@ def find(name: str) -> CommandModule | None:
 
 def _module_name(name: str) -> str:
     # `map` and `panic` are fine module names, but avoid shadowing the builtin in imports.
-    return {"map": "map_cmd", "panic": "panic_cmd", "print": "print_cmd"}.get(name, name)
+    return {"map": "map_cmd", "panic": "panic_cmd", "print": "print_cmd", "chan": "chan_cmd"}.get(name, name)

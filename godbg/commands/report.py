@@ -20,6 +20,8 @@ HELP = ("Everything a postmortem needs in one go: what happened (panic chain or 
 
 DEFAULT_GROUPS = 20
 DEFAULT_HEADROOM = 5
+# "Who waits for whom": the wait objects with the most waiters.
+DEFAULT_WAIT_OBJECTS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -151,6 +153,8 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     group_args = ["--group"] + (["--limit", str(args.groups)] if args.groups else [])
     groups = _section(target, notes, "goroutines", *group_args)
     headroom = _section(target, notes, "headroom", "--top", str(args.headroom))
+    waits = _section(target, notes, "waits")
+    leaks = _section(target, notes, "leaks")
     groups_list = (groups or {}).get("groups")
     if groups_list and goid is not None:
         # The crashing goroutine's group first, then the largest (panicparse style).
@@ -167,6 +171,8 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "group_count": (groups or {}).get("total_groups"),
         "headroom": headroom,
         "ms": (ms or {}).get("ms"),
+        "waits": (waits or {}).get("objects", [])[:DEFAULT_WAIT_OBJECTS] if waits is not None else None,
+        "leaks": leaks,
         "notes": notes,
     }
     return Outcome(NAME, data)

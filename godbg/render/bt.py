@@ -6,6 +6,7 @@ from typing import Any
 
 from godbg.render.frames import frame_lines
 from godbg.render.theme import Theme
+from godbg.render.waits import describe_wait
 
 
 def render(data: dict[str, Any], theme: Theme) -> str:
@@ -20,6 +21,10 @@ def render(data: dict[str, Any], theme: Theme) -> str:
             head += f", running goroutine {data['curg']}"
     frames = data["frames"]
     lines = [theme.heading(head + ":")]
+    if data.get("labels"):
+        lines.append("labels: " + ", ".join(f"{k}={v}" for k, v in sorted(data["labels"].items())))
+    if data.get("waiting_on"):
+        lines.append("waiting on: " + describe_wait(data["waiting_on"]))
     elided = data.get("elided", 0)
     if elided:
         half = len(frames) // 2

@@ -8,6 +8,7 @@ from typing import Any
 from godbg.render.frames import frame_lines, paint_function
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
+from godbg.render.waits import describe_wait
 
 # How many ids a group header lists before "…".
 GROUP_IDS_SHOWN = 12
@@ -53,6 +54,10 @@ def _groups(data: dict[str, Any], theme: Theme) -> str:
         state = grp["wait_reason"] or grp["status"]
         head = f"{theme.number(str(len(ids)))} goroutine{'s' if len(ids) != 1 else ''} [{state}]: {shown}"
         lines = [theme.heading(head) if not theme.enabled else head]
+        if grp.get("waiting_on"):
+            lines.append("  waiting on " + describe_wait(grp["waiting_on"]))
+        if grp.get("labels"):
+            lines.append("  labels " + ", ".join(f"{k}={v}" for k, v in sorted(grp["labels"].items())))
         lines += frame_lines(grp["frames"], theme)
         if grp.get("created_by"):
             lines.append(f"  created by {paint_function(grp['created_by'], theme)}")

@@ -9,8 +9,10 @@ from godbg.render import bt as bt_text
 from godbg.render import goroutines as goroutines_text
 from godbg.render import headroom as headroom_text
 from godbg.render import info as info_text
+from godbg.render import leaks as leaks_text
 from godbg.render import ms as ms_text
 from godbg.render import panic_text
+from godbg.render import waits as waits_text
 from godbg.render.table import human_bytes
 from godbg.render.theme import Theme
 
@@ -59,6 +61,13 @@ def render(data: dict[str, Any], theme: Theme) -> str:
     if data.get("headroom"):
         out += _section("stack headroom (closest to the limit)", headroom_text.render(
             {**data["headroom"], "system": []}, theme), theme)
+    if data.get("waits"):
+        out += _section("who waits for whom (largest wait objects)",
+                        "\n".join(waits_text.object_lines(data["waits"], theme)), theme)
+    leaks = data.get("leaks")
+    if leaks and (leaks.get("leaked") or leaks.get("deadlock")):
+        out += _section(f"leaked goroutines ({len(leaks['leaked'])})",
+                        "\n".join(leaks_text.leak_lines(leaks, theme)), theme)
     if data.get("ms"):
         out += _section("Ms", ms_text.render({"ms": data["ms"]}, theme), theme)
     if info:

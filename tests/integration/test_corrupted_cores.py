@@ -34,7 +34,7 @@ HANG_SECONDS = 20
 
 COMMANDS = {
     "basic": [["info"], ["goroutines"], ["bt", "1"], ["ms"], ["headroom"], ["panic"], ["map", "main.table"],
-              ["report"]],
+              ["report"], ["waits"], ["leaks"]],
     "maps": [["map", "main.structKV", "--stats"], ["map", "main.growing", "--stats"], ["map", "main.nested"],
              ["map", "main.ifaceVals"], ["map", "main.bigKV"]],
     "printing": [["print", "main.gCfg"], ["print", "main.gCycle", "--depth", "50"], ["print", "main.gErrs"],

@@ -31,7 +31,8 @@ def test_command_docs_are_current():
 
 def test_every_command_has_a_docs_page():
     names = sorted(os.path.basename(p)[:-3] for p in generate("docs/commands") if not p.endswith("README.md"))
-    assert names == sorted(["info", "goroutines", "bt", "ms", "headroom", "map", "print", "panic", "report", "check"])
+    assert names == sorted(["info", "goroutines", "bt", "ms", "headroom", "map", "print", "panic", "report", "check",
+                            "chan", "waits", "leaks"])
 
 
 def test_ruff_clean():

@@ -1,0 +1,3 @@
+module godbg.test/waits
+
+go 1.22
