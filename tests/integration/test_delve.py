@@ -214,7 +214,7 @@ def test_exec_interactive(build: matrix.Build, tmp_path: Path) -> None:
         if registry.find("bt"):
             got = _json(child, f"bt {CRASH_GOID}")
             assert got["frames"][0]["function"] == "main.readyForCore"
-        assert "Command failed" in _run(child, "print no_such_variable")  # delve's error, prompt alive
+        assert "Command failed" in _run(child, "whatis no_such_variable")  # delve's error, prompt alive
         _run(child, "info --bogus", r"godbg: .*--bogus")  # godbg's error, prompt alive
 
         _run(child, "continue", r"unrecovered-panic")
