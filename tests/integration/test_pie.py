@@ -68,6 +68,7 @@ def normalised(doc: Any) -> Any:
         return [normalised(v) for v in doc]
     if isinstance(doc, str):
         doc = _HEX.sub("0x…", doc)
+        doc = re.sub(r"\bgoroutine \d+", "goroutine N", doc)  # a wait object on a goroutine's stack
         i = doc.find("/testdata/")
         return doc[i:] if i >= 0 else doc
     return doc
