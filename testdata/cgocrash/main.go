@@ -10,15 +10,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
 	"sort"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"godbg.test/parkpoint"
 )
 
 const blockers = 2
@@ -36,19 +35,6 @@ type node struct{ next *node }
 
 var head *node
 
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
 //go:noinline
 func readyForCore() {}
 
@@ -63,12 +49,12 @@ func main() {
 		os.Exit(2)
 	}
 	mode := os.Args[1]
-	t := truth{GoVersion: runtime.Version(), Mode: mode, MainGoid: goid(),
+	t := truth{GoVersion: runtime.Version(), Mode: mode, MainGoid: parkpoint.Goid(),
 		CFunction: "c_block", CFrames: cCrashFrames}
 	ids := make(chan int64)
 	for i := 0; i < blockers; i++ {
 		go func() {
-			ids <- goid()
+			ids <- parkpoint.Goid()
 			blockInC()
 		}()
 	}
@@ -77,7 +63,7 @@ func main() {
 	}
 	sort.Slice(t.CGoroutines, func(i, j int) bool { return t.CGoroutines[i] < t.CGoroutines[j] })
 	waitInC(t.CGoroutines)
-	writeTruth(t)
+	parkpoint.WriteTruth(t)
 	readyForCore()
 	switch mode {
 	case "segv-c":
@@ -98,39 +84,12 @@ func main() {
 }
 
 // waitInC returns once every goroutine in ids is inside its C call: in a full
-// stack dump its status is syscall and main._Cfunc_c_block is on its stack.
+// stack dump its status is syscall and main._Cfunc_c_block is its innermost
+// main-package frame.
 func waitInC(ids []int64) {
-	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		inC := 0
-		for _, block := range strings.Split(dump, "\n\n") {
-			for _, id := range ids {
-				if strings.HasPrefix(block, "goroutine "+strconv.FormatInt(id, 10)+" ") &&
-					strings.Contains(block, "[syscall") && strings.Contains(block, "main._Cfunc_c_block") {
-					inC++
-				}
-			}
-		}
-		if inC == len(ids) {
-			return
-		}
-		time.Sleep(time.Millisecond)
+	wants := make([]parkpoint.Want, 0, len(ids))
+	for _, id := range ids {
+		wants = append(wants, parkpoint.Want{Goid: id, State: "syscall", Function: "main._Cfunc_c_block"})
 	}
-	panic("cgocrash: goroutines did not enter C")
-}
-
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		panic(err)
-	}
+	parkpoint.WaitParked(wants)
 }

@@ -40,6 +40,9 @@ type Want struct {
 	// status ("syscall"). Empty means any state: a goroutine that keeps running
 	// shows as preempted ("runnable") in the stop-the-world dump, never "running".
 	State string
+	// States, when set, lists the states any one of which will do: a wait reason
+	// that differs between Go releases ("semacquire" became "sync.WaitGroup.Wait").
+	States []string
 	// Function, when set, is the innermost main-package frame the goroutine must
 	// show ("main.recurse", "main.(*server).serve", "main.genericWait[...]").
 	// A running goroutine on another thread shows no frames: leave it empty.
@@ -56,13 +59,28 @@ func WaitParked(wants []Want) {
 	poll(func(seen map[int64]shown) string {
 		for _, w := range wants {
 			g, ok := seen[w.Goid]
-			if !ok || (w.State != "" && g.state != w.State) || (w.Function != "" && g.mainFunc != w.Function) {
-				return fmt.Sprintf("goroutine %d wants [%s] in %q, shows [%s] in %q (present %v)",
-					w.Goid, w.State, w.Function, g.state, g.mainFunc, ok)
+			if !ok || !w.stateOK(g.state) || (w.Function != "" && g.mainFunc != w.Function) {
+				return fmt.Sprintf("goroutine %d wants [%s%s] in %q, shows [%s] in %q (present %v)",
+					w.Goid, w.State, strings.Join(w.States, "|"), w.Function, g.state, g.mainFunc, ok)
 			}
 		}
 		return ""
 	})
+}
+
+func (w Want) stateOK(state string) bool {
+	if w.State != "" && state != w.State {
+		return false
+	}
+	if len(w.States) == 0 {
+		return true
+	}
+	for _, s := range w.States {
+		if state == s {
+			return true
+		}
+	}
+	return false
 }
 
 // WaitStates returns once, for each state, at least that many goroutines show it:

@@ -9,7 +9,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,9 +17,10 @@ import (
 	"reflect"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"unsafe"
+
+	"godbg.test/parkpoint"
 )
 
 type Point struct{ X, Y int }
@@ -78,7 +78,7 @@ var (
 var (
 	stackHeader uintptr
 	heapHeader  uintptr
-	workerReady = make(chan struct{})
+	workerReady = make(chan int64) // the worker sends its goroutine id
 	quit        = make(chan struct{})
 )
 
@@ -154,7 +154,7 @@ func worker(id int, name string) {
 	gEscaped = escaped
 	stackHeader = *(*uintptr)(unsafe.Pointer(&local))
 	heapHeader = *(*uintptr)(unsafe.Pointer(&escaped))
-	workerReady <- struct{}{}
+	workerReady <- parkpoint.Goid()
 	<-quit
 	runtime.KeepAlive(local)
 	fmt.Println(name, len(local))
@@ -248,28 +248,12 @@ func truthOf(x any) any {
 
 func addr(p unsafe.Pointer) string { return fmt.Sprintf("%#x", uintptr(p)) }
 
-// waitParked returns when goroutine `worker` shows in a full dump as blocked in chan receive.
-func waitParked() int {
-	buf := make([]byte, 1<<20)
-	for i := 0; ; i++ {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		for _, block := range strings.Split(dump, "\n\n") {
-			if strings.Contains(block, "[chan receive") && strings.Contains(block, "main.worker(") {
-				var goid int
-				fmt.Sscanf(block, "goroutine %d", &goid)
-				return goid
-			}
-		}
-		runtime.Gosched()
-	}
-}
-
 func main() {
 	debug.SetGCPercent(-1) // no GC: no stack shrinks, nothing moves
 	build()
 	go worker(42, "w") // the truth's worker.args
-	<-workerReady
-	goid := waitParked()
+	goid := <-workerReady
+	parkpoint.WaitParked([]parkpoint.Want{{Goid: goid, State: "chan receive", Function: "main.worker"}})
 	truth := map[string]any{
 		"go_version": runtime.Version(),
 		"globals": map[string]any{
@@ -320,14 +304,6 @@ func main() {
 			},
 		},
 	}
-	if path := os.Getenv("GODBG_TRUTH"); path != "" {
-		data, err := json.Marshal(truth)
-		if err != nil {
-			panic(err)
-		}
-		if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-			panic(err)
-		}
-	}
+	parkpoint.WriteTruth(truth)
 	panic("printing: the end")
 }

@@ -13,16 +13,16 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
+
+	"godbg.test/parkpoint"
 )
 
 const panicMsg = "waits: the end"
@@ -69,20 +69,7 @@ type truth struct {
 	LeakProf  bool             `json:"leak_profile"`
 }
 
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
-func report(r string) { ids <- idMsg{r, goid()} }
+func report(r string) { ids <- idMsg{r, parkpoint.Goid()} }
 
 var sendValues sync.Map
 
@@ -97,7 +84,7 @@ func recvWaiter() { report("recv"); <-unbuf }
 
 //go:noinline
 func sendWaiter(v int) {
-	sendValues.Store(goid(), int64(v))
+	sendValues.Store(parkpoint.Goid(), int64(v))
 	report("send")
 	sendCh <- v
 }
@@ -178,7 +165,7 @@ func main() {
 	for _, s := range []string{"a", "b", "c", "d"} {
 		buffered <- s
 	}
-	t := truth{GoVersion: runtime.Version(), MainGoid: goid(), Roles: map[string]*role{},
+	t := truth{GoVersion: runtime.Version(), MainGoid: parkpoint.Goid(), Roles: map[string]*role{},
 		Buffered: []string{"a", "b", "c", "d"}, WGCounter: 1, SendValue: map[string]int64{}, LeakProf: leakProfile}
 	expected := 0
 	add := func(name string, r role, n int, launch func(i int)) {
@@ -231,7 +218,7 @@ func main() {
 		return true
 	})
 	waitSettled(t.Roles)
-	writeTruth(t)
+	parkpoint.WriteTruth(t)
 	if leakProfile {
 		writeLeakProfile()
 	}
@@ -260,54 +247,24 @@ func writeLeakProfile() {
 //go:noinline
 func readyForCore() {}
 
-// waitSettled returns once every reported goroutine shows one of its expected wait
-// reasons in a full stack dump (a "leaked" status counts too).
+// waitSettled returns once every reported goroutine shows one of its role's wait
+// reasons, inside its role's own function, in a full stack dump.
 func waitSettled(roles map[string]*role) {
-	want := map[int64][]string{}
-	for _, r := range roles {
+	var wants []parkpoint.Want
+	for name, r := range roles {
 		for _, id := range r.IDs {
-			want[id] = r.WaitReason
+			wants = append(wants, parkpoint.Want{Goid: id, States: r.WaitReason, Function: roleFunc[name]})
 		}
 	}
-	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		settled := 0
-		for _, line := range strings.Split(dump, "\n") {
-			if !strings.HasPrefix(line, "goroutine ") {
-				continue
-			}
-			fields := strings.Fields(line)
-			id, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				continue
-			}
-			for _, reason := range want[id] {
-				if strings.Contains(line, "["+reason) {
-					settled++
-					break
-				}
-			}
-		}
-		if settled == len(want) {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	panic("waits: goroutines did not settle")
+	parkpoint.WaitParked(wants)
 }
 
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		panic(err)
-	}
+// roleFunc is the innermost main-package function each role parks in.
+var roleFunc = map[string]string{
+	"mutex": "main.mutexWaiter", "rlock": "main.readerWaiter", "recv": "main.recvWaiter",
+	"send": "main.sendWaiter", "bufsend": "main.bufferedSender", "wg": "main.wgWaiter",
+	"select": "main.selectWaiter", "cond": "main.condWaiter", "sleep": "main.sleeper",
+	"labels_do": "main.labelledDo.func1", "labels_set": "main.labelledSet",
+	"leak_recv": "main.leakRecv.func1", "leak_send": "main.leakSend.func1",
+	"leak_select": "main.leakSelect.func1",
 }
