@@ -7,15 +7,13 @@ import argparse
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from godbg import __version__
 from godbg.commands.base import ArgumentParser, HelpShown
 from godbg.commands.execute import command_names, execute
-from godbg.errors import GodbgError
+from godbg.errors import EXIT_BAD_INPUT, EXIT_BUG, EXIT_OK, GodbgError, bug_message
 from godbg.render.theme import terminal_theme
-
-EXIT_OK, EXIT_CHECK, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def build_parser() -> ArgumentParser:
@@ -27,9 +25,16 @@ def build_parser() -> ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"godbg {__version__}")
     sub = parser.add_subparsers(dest="mode", metavar="MODE")
-    core = sub.add_parser("core", help="run a command on a core file, no debugger needed")
+    core = sub.add_parser(
+        "core", help="run a command on a core file, no debugger needed",
+        usage="godbg core BIN CORE COMMAND …\n       godbg core BIN --coredump PID|latest COMMAND …",
+    )
     core.add_argument("binary", help="the Go executable that dumped the core")
-    core.add_argument("core", help="the core file (kernel dump or gdb gcore)")
+    core.add_argument("core", help="the core file (kernel dump or gdb gcore; plain or compressed with "
+                      "zstd, xz/lzma, lz4 or gzip); left out with --coredump")
+    core.add_argument("--coredump", metavar="PID|latest",
+                      help="take the core from systemd-coredump's store (coredumpctl): the core of "
+                      "process PID, or the latest core of BIN (else the latest of all)")
     core.add_argument("command", nargs=argparse.REMAINDER, help="a godbg command and its arguments")
     dlv = sub.add_parser("dlv", help="drive delve: core BIN CORE CMD…, exec BIN [-- ARGS], attach PID")
     dlv.add_argument("rest", nargs=argparse.REMAINDER, help="core BIN CORE COMMAND… | exec BIN [-- ARGS] | attach PID")
@@ -55,9 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as e:  # a bug in godbg: still one line, the traceback on request
         _debug_traceback()
-        print(f"godbg: internal error: {type(e).__name__}: {e} (GODBG_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(bug_message(e), file=sys.stderr)
+        return EXIT_BUG
 
 
 def _debug_traceback() -> None:
@@ -80,9 +84,16 @@ def _main(argv: list[str]) -> int:
     if args.mode == "core":
         from godbg.backends.core.corefile import open_core_target
 
+        if args.coredump is not None:  # no CORE: the first word is the command
+            args.command = [args.core, *args.command]
         if not args.command:
             raise GodbgError("no command given; commands: " + ", ".join(command_names()))
-        target = open_core_target(args.binary, args.core)
+        if args.coredump is not None:
+            from godbg.backends.core.coredumpctl import with_coredump
+
+            target = with_coredump(args.coredump, args.binary, lambda core: open_core_target(args.binary, core))
+        else:
+            target = open_core_target(args.binary, args.core)
         return execute(target, args.command, terminal_theme(), out=_stdout_writer()).emit()
     if args.mode == "dlv":
         from godbg.backends.delve.cli import run_dlv
@@ -91,7 +102,7 @@ def _main(argv: list[str]) -> int:
     raise GodbgError(f"unknown mode {args.mode!r}")
 
 
-def _stdout_writer():
+def _stdout_writer() -> Callable[[str], None]:
     """Where streamed output goes: stdout, flushed piece by piece (so `| head` and `jq`
     see the first goroutines while the rest is decoded)."""
     write = sys.stdout.write

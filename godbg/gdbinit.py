@@ -8,14 +8,17 @@ godbg package and its pure-Python dependencies (pyelftools, pygments) by itself:
      the venv of a `godbg` script on PATH, ~/.cache/godbg/venv.
 """
 
+from __future__ import annotations
+
 import glob
 import os
 import shutil
 import site
 import sys
+from typing import Any
 
 
-def _package_parent():
+def _package_parent() -> str | None:
     here = os.path.dirname(os.path.abspath(__file__))
     if os.path.basename(here) == "godbg" and os.path.exists(os.path.join(here, "__init__.py")):
         return os.path.dirname(here)
@@ -24,14 +27,14 @@ def _package_parent():
     return None
 
 
-def _venv_site_packages(prefix):
+def _venv_site_packages(prefix: str | None) -> list[str]:
     if not prefix:
         return []
     return sorted(glob.glob(os.path.join(prefix, "lib", "python3*", "site-packages")))
 
 
-def _candidates(parent):
-    out = []
+def _candidates(parent: str | None) -> list[str]:
+    out: list[str] = []
     for entry in os.environ.get("GODBG_SITE_PACKAGES", "").split(os.pathsep):
         if entry:
             out.append(entry)
@@ -53,7 +56,7 @@ def _candidates(parent):
     return out
 
 
-def _deps_importable():
+def _deps_importable() -> bool:
     try:
         import elftools  # noqa: F401
         import pygments  # noqa: F401
@@ -62,7 +65,7 @@ def _deps_importable():
     return True
 
 
-def _setup_path():
+def _setup_path() -> None:
     parent = _package_parent()
     if parent and parent not in sys.path:
         sys.path.insert(0, parent)
@@ -79,16 +82,36 @@ def _setup_path():
         )
 
 
-def _load():
+def _load() -> None:
     try:
         _setup_path()
         from godbg.backends.gdb.setup import install
 
         install()
-    except ImportError as e:
+    except Exception as e:  # noqa: BLE001 - any failure to load must leave a usable `go`
         import gdb
 
-        gdb.write(f"{e}\n", gdb.STDERR)
+        message = str(e) if str(e).startswith("godbg") else f"godbg: cannot load: {type(e).__name__}: {e}"
+        message = message.splitlines()[0] if message else "godbg: cannot load"
+        gdb.write(f"{message}\n", gdb.STDERR)
+        _unloaded_go_command(gdb, message)
+
+
+def _unloaded_go_command(gdb: Any, message: str) -> None:
+    """Still take over `go` (gdb's alias of goto-bookmark): every `go …` repeats why
+    godbg did not load, instead of gdb saying `invalid bookmark number 'info'`."""
+    command: Any = gdb.Command
+
+    class Go(command):
+        """godbg did not load: `go` repeats why."""
+
+        def __init__(self) -> None:
+            super().__init__("go", gdb.COMMAND_USER, gdb.COMPLETE_NONE, True)
+
+        def invoke(self, arg: str, from_tty: bool) -> None:
+            raise gdb.GdbError(message)
+
+    Go()
 
 
 _load()

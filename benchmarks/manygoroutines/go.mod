@@ -1,3 +1,7 @@
 module godbg.bench/manygoroutines
 
 go 1.22
+
+require godbg.test/parkpoint v0.0.0
+
+replace godbg.test/parkpoint => ../../testdata/parkpoint

@@ -5,15 +5,18 @@ package main
 
 import (
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
 	"time"
+
+	"godbg.test/parkpoint"
 )
 
 var (
 	block = make(chan int)
 	mu    sync.Mutex
+	// ready counts goroutines about to park: a cheap first wait, so the stack
+	// dumps that prove they parked are few.
 	ready sync.WaitGroup
 )
 
@@ -66,7 +69,12 @@ func main() {
 		}
 	}
 	ready.Wait()
-	time.Sleep(200 * time.Millisecond)
-	runtime.Gosched()
+	// Wait until the runtime shows every goroutine parked where it belongs, so
+	// each run's core holds the same state.
+	want := map[string]int{}
+	for i := 0; i < n; i++ {
+		want[[]string{"chan receive", "select", "sleep", "sync.Mutex.Lock", "chan receive"}[i%5]]++
+	}
+	parkpoint.WaitStates(want)
 	panic("manygoroutines: the end")
 }

@@ -5,12 +5,14 @@ GOTRACEBACK=crash traceback prints it: inlined calls as frames of their own."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError, GodbgError
 from godbg.runtime import goroutines as rg
 from godbg.runtime import stacks
 from godbg.runtime.unwind import elide, unwinder
+from godbg.runtime.waits import goroutine_waits
 from godbg.target.target import Target
 
 NAME = "bt"
@@ -23,20 +25,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--m", dest="mid", type=positive_int, metavar="MID",
                         help="walk this M's system stacks (gsignal when in a signal handler, then g0)")
     parser.add_argument("--full", action="store_true",
-                        help="add arguments and locals where DWARF describes them (not yet implemented)")
+                        help="add each frame's arguments and locals, from DWARF locations (value or why unavailable)")
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     if (args.goid is None) == (args.mid is None):
         raise BadInputError("bt: give a goroutine id, or --m MID (not both)")
-    if args.full:
-        target.warn("bt --full: arguments and locals are not decoded yet; showing frames only")
     if args.mid is not None:
         return _bt_m(target, args.mid)
-    return _bt_goroutine(target, args.goid)
+    return _bt_goroutine(target, args.goid, args.full, args.json)
 
 
-def _bt_goroutine(target: Target, goid: int) -> Outcome:
+def _bt_goroutine(target: Target, goid: int, full: bool = False, json_output: bool = False) -> Outcome:
     g = rg.find_goroutine(target, goid)
     if g is None:
         raise BadInputError(f"no goroutine {goid} (see `goroutines`)")
@@ -52,13 +52,36 @@ def _bt_goroutine(target: Target, goid: int) -> Outcome:
         "wait_reason": stacks.wait_reason(target, g),
         "m": m.id if m is not None else None,
         "start": stack.start.source if stack.start is not None else None,
-        "frames": [f.to_json() for f in frames],
+        "frames": [_frame_json(target, f, i == 0, full, json_output) for i, f in enumerate(frames)],
         "elided": elided,
         "stop": stack.stop,
         "created_by": rg.func_name_at(target, g.gopc) if g.goid != rg.MAIN_GOID else None,
         "parent_goid": g.parent_goid or None,
     }
+    w = goroutine_waits(target, [g]).get(g.goid)
+    data["labels"] = w.labels if w is not None else {}
+    data["waiting_on"] = w.waiting_on.to_json() if w is not None and w.waiting_on is not None else None
     return Outcome(NAME, data)
+
+
+def _frame_json(target: Target, frame: Any, innermost: bool, full: bool, json_output: bool) -> dict[str, Any]:
+    out: dict[str, Any] = frame.to_json()
+    if not full:
+        return out
+    from godbg.commands.print_cmd import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
+    from godbg.values.frames import frame_variables
+    from godbg.values.model import Limits
+
+    limits = Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
+                    pointers=DEFAULT_DEPTH)
+    try:
+        vs = frame_variables(target, frame, innermost) or []
+    except GodbgError as e:
+        target.warn(f"bt --full: {e}")
+        vs = []
+    out["args"] = [v.to_json(target, limits) for v in vs if v.is_arg]
+    out["locals"] = [v.to_json(target, limits) for v in vs if not v.is_arg]
+    return out
 
 
 def _bt_m(target: Target, mid: int) -> Outcome:
@@ -68,10 +91,7 @@ def _bt_m(target: Target, mid: int) -> Outcome:
         raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
     u = unwinder(target)
     phys, _sp, stop = stacks.m_system_frames(target, m)
-    logical = []
-    for stack_name, pf in phys:
-        logical.extend(u.logical(pf, stack_name))
-    frames, elided = elide(logical)
+    frames, elided = elide(stacks.system_logical(u, phys))
     curg = None
     if m.curg:
         try:
@@ -110,6 +130,16 @@ DOC = """
   `start` is also `"sched"`, `"syscall"`, `"thread"` or `"vdso"`.
 - Deep stacks keep their 500 innermost and 500 outermost frames; `elided` counts the rest.
   `stop` says why the walk ended: `top` (goexit, mstart), `spwrite`, `bad-return-pc`, `fault`…
+- `--full`: every frame gains `"args"` and `"locals"`, lists of `{"name", "type", "value"}` or
+  `{"name", "type", "unavailable": why}` (values by `print`'s rules). They come from DWARF location
+  expressions and lists, read only from stack memory: a value DWARF keeps in a register at that pc
+  is unavailable, never a register's later contents. Inlined frames list none.
 - `bt --m MID`: the M's gsignal frames (when in a signal handler) and g0 frames, with `m`,
-  `thread` and `curg` instead of `goroutine`.
+  `thread` and `curg` instead of `goroutine`. A thread inside C code (a cgo call, or a
+  signal that arrived there) continues through the signal frame into its C frames, unwound
+  with the CFI of the file holding each pc (`.eh_frame`/`.debug_frame` of the executable, or
+  of a shared library named in the core's file mappings when the same file, by build id, is
+  on this machine; the frame-pointer chain otherwise), down to `runtime.asmcgocall`. C
+  frames carry `"object"` (the ELF file's name); their `function` comes from the ELF symbol
+  table and `file`/`line` from DWARF where the C code has it (else `""` and 0).
 """

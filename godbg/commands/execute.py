@@ -3,16 +3,18 @@ render. Shared by core mode, gdb and delve so they print the same thing."""
 
 from __future__ import annotations
 
+import argparse
 import gc
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from godbg.commands import registry
-from godbg.commands.base import HelpShown, Outcome, make_parser
+from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
 from godbg.render.output import to_text, warning_lines, write_json, write_jsonl
 from godbg.render.theme import Theme
+from godbg.runtime import consistency, version
 from godbg.target.target import Target
 
 
@@ -74,6 +76,7 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
         args = parser.parse_args(rest)
     except HelpShown:
         return Printed(parser.format_help(), "", 0)
+    version.gate(target)
     # Decoders make millions of small objects that are never cyclic garbage; the cyclic
     # collector would spend a third of a 100,000-goroutine listing walking them.
     collecting = gc.isenabled()
@@ -85,30 +88,33 @@ def execute(target: Target, argv: Sequence[str], theme: Theme, prog_prefix: str 
             gc.enable()
 
 
-def _run_and_render(module, target: Target, args, theme: Theme, out: Callable[[str], None] | None) -> Printed:
+def _run_and_render(module: CommandModule, target: Target, args: argparse.Namespace, theme: Theme,
+                    out: Callable[[str], None] | None) -> Printed:
+    consistency.check(target)  # never answer from memory that is not this binary's
     outcome = module.run(target, args)
     theme = with_program_context(theme, target)
     parts: list[str] = []
     sink = out if out is not None else parts.append
+
+    def all_warnings() -> list[str]:
+        # Warnings found while a streamed document was written count too.
+        return list(dict.fromkeys(outcome.warnings + target.warnings))
+
+    warnings_in_document = False  # --json carries them in its "warnings" key
     if outcome.streamed:
         text = ""
-        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
-        stderr = "\n".join(warning_lines(outcome, theme))
     elif getattr(args, "jsonl", False) and outcome.lines is not None:
-        write_jsonl(outcome, sink)
+        write_jsonl(outcome.data[outcome.lines], sink)
         text = "".join(parts)
-        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
-        stderr = "\n".join(warning_lines(outcome, theme))
     elif getattr(args, "json", False):
-        write_json(outcome, sink, lambda: target.warnings)
+        write_json(outcome.data, sink, all_warnings)
         sink("\n")
         text = "".join(parts)
-        stderr = ""
-        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
+        warnings_in_document = True
     else:
-        text = to_text(outcome, theme)
-        outcome.warnings = list(dict.fromkeys(outcome.warnings + target.warnings))
-        stderr = "\n".join(warning_lines(outcome, theme))
+        text = to_text(outcome.command, outcome.data, theme)
+    outcome.warnings = all_warnings()
+    stderr = "" if warnings_in_document else "\n".join(warning_lines(outcome.warnings, theme))
     if text and not text.endswith("\n"):
         text += "\n"
     if stderr:

@@ -8,7 +8,6 @@ import argparse
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.render.jsonout import Stream
-from godbg.runtime import version
 from godbg.runtime.headroom import Rows, headroom
 from godbg.target.target import Target
 
@@ -43,7 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     data = headroom(target, top=args.top or None, below=args.check)
     if isinstance(data["goroutines"], Rows):
         data["goroutines"] = Stream.of(data["goroutines"])  # written one at a time

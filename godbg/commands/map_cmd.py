@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+from typing import Any
 
 from godbg.commands.base import Outcome, add_jsonl_flag, positive_int, wants_json
 from godbg.errors import BadInputError
@@ -12,6 +13,8 @@ from godbg.runtime import maps, version
 from godbg.runtime.maps_common import MapContents
 from godbg.target.dwarf import MAP, GoType
 from godbg.target.target import Target
+from godbg.values.decode import MAP_ENTRY_LIMITS
+from godbg.values.model import Limits
 
 NAME = "map"
 HELP = ("A map's entries and its internal structure (classic buckets or swiss tables). EXPR is a Go "
@@ -44,14 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     address, mtype = resolve(target, args.expr, args.map_type)
     limit = args.limit
     if limit is None:
         limit = 0 if wants_json(args) else DEFAULT_TEXT_LIMIT
     if args.jsonl:
         return _lines(target, args, address, mtype, limit)
-    contents = maps.read_map(target, address, mtype, limit or None) if address else None
+    contents = (maps.read_map(target, address, mtype, limit or None, value_limits(wants_json(args)))
+                if address else None)
     data = document(args.expr, mtype, version.map_impl(target), contents, args.stats)
     return Outcome(NAME, data)
 
@@ -64,14 +67,22 @@ def _lines(target: Target, args: argparse.Namespace, address: int, mtype: GoType
 
     def produce(emit: Emitter) -> None:
         if address:
-            maps.read_map(target, address, mtype, limit or None, on_entries=emit.many)
+            maps.read_map(target, address, mtype, limit or None, value_limits(True), on_entries=emit.many)
 
     return Outcome(NAME, {"expr": args.expr, "entries": Stream(produce)}, lines="entries")
 
 
-def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict:
+def value_limits(json_output: bool) -> Limits:
+    """print's value rules for map elems: pointers followed two deep, funcs named."""
+    from godbg.commands.print_cmd import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
+
+    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
+                  string=MAP_ENTRY_LIMITS.string, pointers=DEFAULT_DEPTH)
+
+
+def document(expr: str, mtype: GoType, impl: str, contents: MapContents | None, stats: bool) -> dict[str, Any]:
     """The contract's JSON; a nil map is an empty one with ``"address": null``."""
-    data: dict = {
+    data: dict[str, Any] = {
         "expr": expr,
         "type": mtype.name,
         "impl": impl,

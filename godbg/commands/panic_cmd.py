@@ -8,14 +8,14 @@ from typing import Any, Callable
 
 from godbg.commands.base import Outcome
 from godbg.errors import BadInputError
-from godbg.runtime import version
 from godbg.runtime.panics import panic_path
 from godbg.target.target import Target
 
 NAME = "panic"
 HELP = ("The panic path of the panicking goroutine (core or stopped live program): the panic chain "
         "oldest first as Go prints it, the deferred calls (heap, stack and open-coded) with their state, "
-        "the goroutine's frames, and the message of a fatal runtime error. `panic replay` (gdb, live only) "
+        "the goroutine's frames, and the message of a fatal runtime error. `panic replay` (live: gdb, "
+        "`godbg dlv exec|attach`) "
         "runs on from here and narrates each panic, deferred call, recover and the end.")
 
 DOC = """
@@ -31,9 +31,10 @@ DOC = """
 - `fatal_error`: the message of a `throw`/`fatal` (read from the runtime's `printBacklog`),
   `fatal_function`: who threw it.
 
-## `panic replay` (gdb, live)
+## `panic replay` (live: gdb, or `godbg dlv exec|attach`)
 
-Places internal breakpoints (removed afterwards) on `runtime.gopanic`, the pending deferred
+Places breakpoints (gdb's internal ones, or delve's through its JSON-RPC API; all removed
+afterwards) on `runtime.gopanic`, the pending deferred
 calls, `runtime.gorecover`, `runtime.recovery`, `runtime.fatalpanic`, `runtime.throw`/`fatal`
 and `runtime.exit`, continues, and prints one event a line (`--json`: one object a line,
 `{"event", "function", "value", …}`, closed by `{"event": "end", …}`): `panic`, `repanic`
@@ -61,13 +62,13 @@ def set_replay_hook(hook: ReplayHook | None) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=[REPLAY],
-                        help="replay: run on and narrate the panic path as it happens (live, gdb only)")
+                        help="replay: run on and narrate the panic path as it happens "
+                        "(live: gdb, godbg dlv exec|attach)")
     parser.add_argument("--max-events", type=int, default=DEFAULT_MAX_EVENTS, metavar="N",
                         help=f"replay: stop after N events (default {DEFAULT_MAX_EVENTS})")
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    version.check_supported(target)
     if args.action == REPLAY:
         return replay(target, args)
     path = panic_path(target)
@@ -80,9 +81,10 @@ def replay(target: Target, args: argparse.Namespace) -> Outcome:
     if target.kind != "live":
         raise BadInputError("panic replay needs a live program (run or attach in gdb): "
                             f"this is a {target.kind} target; use `panic` to read the panic path of a core")
-    hook: ReplayHook | None = getattr(target, "replay_hook", None) or _replay_hook
+    hook: ReplayHook | None = target.replay_hook or _replay_hook
     if hook is None:
-        raise BadInputError("panic replay runs inside gdb only (this backend cannot run the program)")
+        raise BadInputError("panic replay runs in gdb and in `godbg dlv exec|attach` only "
+                            "(this backend cannot run the program)")
     events = hook(target, args)
     # The events were written as they happened (one line, or one JSON object, each); the
     # outcome only closes the stream with how it ended.

@@ -16,14 +16,19 @@ COMMAND_MODULES = (
     "ms",
     "headroom",
     "map",
+    "print",
     "panic",
     "report",
+    "check",
+    "chan",
+    "waits",
+    "leaks",
 )
 
 
 def available() -> list[CommandModule]:
     """The command modules that exist in this build, in display order."""
-    out = []
+    out: list[CommandModule] = []
     for name in COMMAND_MODULES:
         try:
             out.append(importlib.import_module(f"godbg.commands.{_module_name(name)}"))
@@ -43,7 +48,8 @@ def find(name: str) -> CommandModule | None:
     if name not in COMMAND_MODULES:
         return None
     try:
-        return importlib.import_module(f"godbg.commands.{_module_name(name)}")  # type: ignore[return-value]
+        module: CommandModule = importlib.import_module(f"godbg.commands.{_module_name(name)}")
+        return module
     except ModuleNotFoundError as e:
         if e.name != f"godbg.commands.{_module_name(name)}":
             raise
@@ -52,4 +58,4 @@ def find(name: str) -> CommandModule | None:
 
 def _module_name(name: str) -> str:
     # `map` and `panic` are fine module names, but avoid shadowing the builtin in imports.
-    return {"map": "map_cmd", "panic": "panic_cmd"}.get(name, name)
+    return {"map": "map_cmd", "panic": "panic_cmd", "print": "print_cmd", "chan": "chan_cmd"}.get(name, name)

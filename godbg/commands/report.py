@@ -21,6 +21,8 @@ HELP = ("Everything a postmortem needs in one go: what happened (panic chain or 
 
 DEFAULT_GROUPS = 20
 DEFAULT_HEADROOM = 5
+# "Who waits for whom": the wait objects with the most waiters.
+DEFAULT_WAIT_OBJECTS = 10
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,30 +32,50 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"show the N goroutines closest to a stack overflow (default {DEFAULT_HEADROOM})")
 
 
-def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
-    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
-    note) when this build has no such command or the target cannot answer it."""
+def _answer(target: Target, name: str, *argv: str) -> Outcome | None:
+    """Command ``name``'s answer to ``argv``; None when this build has no such command."""
     module = registry.find(name)
     if module is None:
         return None
+    outcome = module.run(target, make_parser(module, name).parse_args([*argv, "--json"]))
+    outcome.data = materialize(outcome.data)  # streamed lists are decoded here, inside the caller's try
+    return outcome
+
+
+def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:
+    """Run command ``name`` with ``argv`` and return its JSON document, or None (and a
+    note) when this build has no such command or the target cannot answer it."""
     try:
-        args = make_parser(module, name).parse_args([*argv, "--json"])
-        outcome = module.run(target, args)
-        data = materialize(outcome.data)
+        outcome = _answer(target, name, *argv)
     except GodbgError as e:
         notes.append(f"{name}: {e}")
+        return None
+    if outcome is None:
         return None
     for w in outcome.warnings:
         if w not in notes:
             notes.append(w)
-    return data
+    return outcome.data
 
 
-def headline(info: dict | None, panic: dict | None) -> str:
+def _signal_text(sig: dict[str, Any]) -> str:
+    """Go's lines about a fatal signal as one line: "SIGSEGV: segmentation violation in
+    c_deref: PC=0x… m=3 sigcode=1 addr=0x0, signal arrived during cgo execution"."""
+    printed = sig.get("printed") or [sig.get("signal", "")]
+    where = f" in {sig['function']}" if sig.get("function") else ""
+    if sig.get("source") == "goroutine":
+        return str(printed[0])
+    return f"{printed[0]}{where}: " + ", ".join(printed[1:])
+
+
+def headline(info: dict[str, Any] | None, panic: dict[str, Any] | None) -> str:
     """One line that says what ended the program."""
+    sig = (info or {}).get("fatal_signal")
+    # The "[signal …]" line Go adds under a panic or fatal error a fault started.
+    sig_suffix = f" {_signal_text(sig)}" if sig and sig.get("source") == "goroutine" else ""
     if panic:
         if panic.get("fatal_error"):
-            return f"fatal error: {panic['fatal_error']}"
+            return f"fatal error: {panic['fatal_error']}{sig_suffix}"
         chain = panic.get("panics") or []
         if chain:
             parts = []
@@ -64,7 +86,12 @@ def headline(info: dict | None, panic: dict | None) -> str:
                 if p.get("goexit"):
                     mark += " [goexit]"
                 parts.append(f"panic: {p['value']}{mark}")
-            return " → ".join(parts)
+            return " → ".join(parts) + sig_suffix
+    if sig:
+        return _signal_text(sig)
+    if info and info.get("snapshot"):
+        stop = f" (stopped by {info['signal']})" if info.get("signal") else ""
+        return f"no crash: a snapshot of a running process{stop}, as gdb's gcore takes it"
     if info and info.get("signal"):
         return f"signal {info['signal']}"
     return "no panic, fatal error or fatal signal found (a live program, or a core taken by hand)"
@@ -73,7 +100,7 @@ def headline(info: dict | None, panic: dict | None) -> str:
 STACK_OVERFLOW = "stack overflow"
 
 
-def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
+def stack_overflow(panic: dict[str, Any] | None, headroom: dict[str, Any] | None) -> dict[str, Any] | None:
     """For a "stack overflow" fatal error: the goroutine that hit the limit (the one
     closest to it), how big its stack was, and what filled it."""
     if not panic or panic.get("fatal_error") != STACK_OVERFLOW or not headroom or not headroom.get("goroutines"):
@@ -91,30 +118,46 @@ def stack_overflow(panic: dict | None, headroom: dict | None) -> dict | None:
     }
 
 
-def crashing_goid(target: Target, panic: dict | None, ms: dict | None) -> int | None:
+def crashing_goid(target: Target, panic: dict[str, Any] | None, ms: dict[str, Any] | None) -> int | None:
     if panic and panic.get("goroutine") is not None:
-        return panic["goroutine"]
+        goid: int = panic["goroutine"]
+        return goid
     for m in (ms or {}).get("ms", []):
         if m.get("crashing") and m.get("curg") is not None:
-            return m["curg"]
+            curg: int = m["curg"]
+            return curg
     return None
+
+
+def _with_native_frames(target: Target, notes: list[str], info: dict[str, Any] | None,
+                        crashing: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A goroutine whose C call took the fatal signal: its M's signal, C and g0 frames
+    (`bt --m`) come first, then its own Go frames."""
+    sig = (info or {}).get("fatal_signal")
+    if not crashing or not sig or not sig.get("in_cgo") or sig.get("m") is None or crashing.get("m") != sig["m"]:
+        return crashing
+    system = _section(target, notes, "bt", "--m", str(sig["m"]))
+    if not system:
+        return crashing
+    return {**crashing, "frames": system["frames"] + crashing["frames"]}
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     notes: list[str] = []
-    info = _section(target, notes, "info")
-    if info is None:
-        # Without the basics (supported Go, readable runtime) nothing else will work.
-        module = registry.find("info")
-        assert module is not None
-        module.run(target, make_parser(module, "info").parse_args([]))
+    # Without the basics (a readable runtime) nothing else will work: info's error is the report's.
+    basics = _answer(target, "info")
+    info = basics.data if basics is not None else None
+    notes.extend(basics.warnings if basics is not None else [])
     panic = _section(target, notes, "panic")
     ms = _section(target, notes, "ms")
     goid = crashing_goid(target, panic, ms)
     crashing = _section(target, notes, "bt", str(goid)) if goid is not None else None
+    crashing = _with_native_frames(target, notes, info, crashing)
     group_args = ["--group"] + (["--limit", str(args.groups)] if args.groups else [])
     groups = _section(target, notes, "goroutines", *group_args)
     headroom = _section(target, notes, "headroom", "--top", str(args.headroom))
+    waits = _section(target, notes, "waits")
+    leaks = _section(target, notes, "leaks")
     groups_list = (groups or {}).get("groups")
     if groups_list and goid is not None:
         # The crashing goroutine's group first, then the largest (panicparse style).
@@ -131,6 +174,8 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         "group_count": (groups or {}).get("total_groups"),
         "headroom": headroom,
         "ms": (ms or {}).get("ms"),
+        "waits": (waits or {}).get("objects", [])[:DEFAULT_WAIT_OBJECTS] if waits is not None else None,
+        "leaks": leaks,
         "notes": notes,
     }
     return Outcome(NAME, data)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.frames import frame_lines
 from godbg.render.theme import Theme
+from godbg.render.waits import describe_wait
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if data.get("goroutine") is not None:
         state = data.get("wait_reason") or data.get("status") or ""
         head = f"goroutine {data['goroutine']} [{state}]"
@@ -18,6 +21,10 @@ def render(data: dict, theme: Theme) -> str:
             head += f", running goroutine {data['curg']}"
     frames = data["frames"]
     lines = [theme.heading(head + ":")]
+    if data.get("labels"):
+        lines.append("labels: " + ", ".join(f"{k}={v}" for k, v in sorted(data["labels"].items())))
+    if data.get("waiting_on"):
+        lines.append("waiting on: " + describe_wait(data["waiting_on"]))
     elided = data.get("elided", 0)
     if elided:
         half = len(frames) // 2

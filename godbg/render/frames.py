@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.theme import Theme
-from godbg.runtime.goroutines import package_of
+from godbg.target.pclntab import package_of
 
 
 def paint_function(function: str | None, theme: Theme) -> str:
@@ -19,7 +21,7 @@ def paint_function(function: str | None, theme: Theme) -> str:
     return theme.func(function)
 
 
-def frame_lines(frames: list[dict], theme: Theme, indent: str = "  ") -> list[str]:
+def frame_lines(frames: list[dict[str, Any]], theme: Theme, indent: str = "  ") -> list[str]:
     """Two lines a frame, as Go prints them: the function, then its file:line."""
     lines = []
     for f in frames:
@@ -29,9 +31,14 @@ def frame_lines(frames: list[dict], theme: Theme, indent: str = "  ") -> list[st
             tags.append("inlined")
         if f.get("stack"):
             tags.append(f["stack"])
+        if f.get("object"):
+            tags.append("C")  # native code, unwound by its CFI
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         lines.append(f"{indent}{name}{suffix}")
-        where = f"{theme.path(f['file'])}:{f['line']}"
+        if f.get("file"):
+            where = f"{theme.path(f['file'])}:{f['line']}"
+        else:
+            where = f"in {f.get('object') or '?'}"
         extra = ""
         if "pc" in f and not f.get("inlined"):
             extra = f"  pc={f['pc']} sp={f['sp']}"

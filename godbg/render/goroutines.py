@@ -3,17 +3,20 @@ distinct stack, largest first (panicparse-style)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.frames import frame_lines, paint_function
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
+from godbg.render.waits import describe_wait
 
 # How many ids a group header lists before "…".
 GROUP_IDS_SHOWN = 12
 NANOS_PER_MINUTE = 60_000_000_000
 
 
-def _state(doc: dict, theme: Theme) -> str:
-    state = doc["wait_reason"] or doc["status"]
+def _state(doc: dict[str, Any], theme: Theme) -> str:
+    state: str = doc["wait_reason"] or doc["status"]
     if doc["status"].startswith(("running", "syscall")):
         return theme.good(state)
     if doc.get("locked_to_thread"):
@@ -21,7 +24,7 @@ def _state(doc: dict, theme: Theme) -> str:
     return state
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if "groups" in data:
         return _groups(data, theme)
     rows = []
@@ -43,7 +46,7 @@ def render(data: dict, theme: Theme) -> str:
     return out + "\n" + theme.location(footer)
 
 
-def _groups(data: dict, theme: Theme) -> str:
+def _groups(data: dict[str, Any], theme: Theme) -> str:
     blocks = []
     for grp in data["groups"]:
         ids = grp["ids"]
@@ -51,6 +54,10 @@ def _groups(data: dict, theme: Theme) -> str:
         state = grp["wait_reason"] or grp["status"]
         head = f"{theme.number(str(len(ids)))} goroutine{'s' if len(ids) != 1 else ''} [{state}]: {shown}"
         lines = [theme.heading(head) if not theme.enabled else head]
+        if grp.get("waiting_on"):
+            lines.append("  waiting on " + describe_wait(grp["waiting_on"]))
+        if grp.get("labels"):
+            lines.append("  labels " + ", ".join(f"{k}={v}" for k, v in sorted(grp["labels"].items())))
         lines += frame_lines(grp["frames"], theme)
         if grp.get("created_by"):
             lines.append(f"  created by {paint_function(grp['created_by'], theme)}")

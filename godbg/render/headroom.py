@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
 
@@ -9,7 +11,7 @@ from godbg.render.theme import Theme
 DANGER_SHARE = 0.125
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     max_stack = data["max_stack"]
     out = [
         f"maxstacksize {data['maxstacksize']} ({human_bytes(data['maxstacksize'])}); largest stack "

@@ -3,6 +3,8 @@ what was left out, and with --stats the structure."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.table import table
 from godbg.render.theme import Theme
 from godbg.values.text import format_text
@@ -11,7 +13,7 @@ from godbg.values.text import format_text
 MAX_VALUE_CHARS = 200
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     count = data["count"]
     header = (f"{theme.heading(data['expr'])}  {data['type']}  "
               f"({data['impl']}, {theme.number(str(count))} {'entry' if count == 1 else 'entries'}"
@@ -30,7 +32,7 @@ def render(data: dict, theme: Theme) -> str:
     return "\n".join(lines)
 
 
-def render_stats(stats: dict, theme: Theme) -> str:
+def render_stats(stats: dict[str, Any], theme: Theme) -> str:
     rows: list[tuple[str, str]] = []
     tables = stats.get("tables")
     for key, value in stats.items():

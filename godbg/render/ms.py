@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.render.table import human_bytes, table
 from godbg.render.theme import Theme
 
 
-def _use(st: dict) -> str:
+def _use(st: dict[str, Any]) -> str:
     if st["used"] is None:
         return f"-/{human_bytes(st['size'])}"
     return f"{human_bytes(st['used'])}/{human_bytes(st['size'])}"
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     rows = []
     for m in data["ms"]:
         notes = []

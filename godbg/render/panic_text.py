@@ -18,7 +18,7 @@ MAX_SOURCE_BYTES = 8 << 20
 STATE_STYLE = {"pending": "warn", "running": "bad", "ran": "location"}
 
 
-def render(data: dict, theme: Theme) -> str:
+def render(data: dict[str, Any], theme: Theme) -> str:
     if data.get("replay"):
         # `panic replay` wrote its events as they happened; nothing is left to print.
         return ""
@@ -29,10 +29,16 @@ def render(data: dict, theme: Theme) -> str:
         if data.get("fatal_function"):
             head += theme.location(f"  (thrown by {data['fatal_function']})")
         lines.append(head)
-    if goroutine is None and not data.get("panics") and data.get("fatal_error") is None:
+    sig = data.get("fatal_signal")
+    if goroutine is None and not data.get("panics") and data.get("fatal_error") is None and not sig:
         return "no goroutine is panicking and no fatal error was thrown"
+    if sig and sig.get("source") == "signal frame" and data.get("fatal_error") is None:
+        # A signal death: Go's own lines ("SIGSEGV: segmentation violation", "PC=…").
+        lines.extend(theme.bad(line) for line in sig.get("printed", []))
     for i, p in enumerate(data.get("panics", [])):
         lines.append(("\t" if i else "") + panic_line(p, theme))
+    if sig and sig.get("source") == "goroutine":
+        lines.extend(theme.bad(line) for line in sig.get("printed", []))
     if goroutine is not None:
         lines.append("")
         lines.append(theme.heading(f"goroutine {goroutine}" + (f" on m{data['m']}" if data.get("m") is not None
@@ -71,7 +77,7 @@ def render(data: dict, theme: Theme) -> str:
 PANIC_FUNCTION = "runtime.gopanic"
 
 
-def _from_panic_site(frames: list[dict]) -> tuple[list[dict], int]:
+def _from_panic_site(frames: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
     """Frames from the (innermost) gopanic out, and how many crash-handler frames above
     it (raise, dieFromSignal, fatalpanic, the signal stack) were left out."""
     for i, f in enumerate(frames):
@@ -80,7 +86,7 @@ def _from_panic_site(frames: list[dict]) -> tuple[list[dict], int]:
     return frames, 0
 
 
-def panic_line(p: dict, theme: Theme) -> str:
+def panic_line(p: dict[str, Any], theme: Theme) -> str:
     text = p.get("text")
     if text is None:
         v = p.get("value")
@@ -100,10 +106,12 @@ def panic_line(p: dict, theme: Theme) -> str:
 def frame_lines(frames: list[dict[str, Any]], theme: Theme) -> list[str]:
     out = []
     for f in frames:
-        tags = [t for t in ("inlined" if f.get("inlined") else "", f.get("stack", "")) if t]
+        tags = [t for t in ("inlined" if f.get("inlined") else "", f.get("stack", ""),
+                            "C" if f.get("object") else "") if t]
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         out.append(f"  {paint_function(f['function'], theme)}{suffix}")
-        out.append(f"      {theme.location(theme.path(f['file']) + ':' + str(f['line']))}")
+        where = theme.path(f["file"]) + ":" + str(f["line"]) if f.get("file") else f"in {f.get('object')}"
+        out.append(f"      {theme.location(where)}")
         src = source_line(f.get("file", ""), f.get("line", 0))
         if src is not None:
             out.append(f"      {theme.location(str(f['line']).rjust(5))}  {highlight(src, theme)}")
@@ -140,4 +148,5 @@ def highlight(code: str, theme: Theme) -> str:
         from pygments.lexers import GoLexer
     except ImportError:
         return code
-    return pyg_highlight(code, GoLexer(), TerminalFormatter()).rstrip("\n")
+    text: str = pyg_highlight(code, GoLexer(), TerminalFormatter())
+    return text.rstrip("\n")

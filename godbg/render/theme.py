@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
+from typing import TextIO
 
 _CODES = {
     "bold": "1",
@@ -68,7 +69,7 @@ class Theme:
         return self.paint(text, "green")
 
 
-def terminal_theme(stream=None) -> Theme:
+def terminal_theme(stream: TextIO | None = None) -> Theme:
     stream = stream or sys.stdout
     if os.environ.get("NO_COLOR"):
         return Theme(False)

@@ -38,7 +38,7 @@ used: they need memory and layouts, and they find candidates, not the global its
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from godbg.errors import FaultError, UnsupportedError
 from godbg.runtime.layouts_builtin import builtin_globals, release_key, tables
@@ -60,6 +60,8 @@ GLOBAL_NAMES = (
     "runtime.printBacklogIndex",
     "runtime.m0",
     "runtime.g0",
+    "runtime.memstats",
+    "runtime.sched",
 )
 
 # x86-64 encoding: a ModRM byte with mod=00 and rm=101 means [RIP + disp32].
@@ -85,6 +87,12 @@ DATA_SECTIONS = (".data", ".bss", ".noptrdata", ".noptrbss", ".go.module")
 def is_stripped(binary: GoBinary) -> bool:
     """No ELF symbol table: what `-ldflags=-s` (or strip) leaves."""
     return ".symtab" not in binary.sections
+
+
+def lookup_for(binary: GoBinary) -> Callable[[Target, str], tuple[int, int] | None] | None:
+    """What a backend gives its Target to find runtime globals in ``binary``: None when the
+    binary has a symbol table."""
+    return stripped_symbol if is_stripped(binary) else None
 
 
 # --- recording (used by scripts/gen_layouts.py) -------------------------------------------
@@ -140,7 +148,8 @@ def locate(code: bytes, ref: dict[str, Any]) -> int | None:
     length = len(ref["window"]) // 2
     rel = ref["window_start"]
     if _matches(code, ref["offset"] + rel, pattern, length):
-        return ref["offset"]
+        offset: int = ref["offset"]
+        return offset
     if len(code) > MAX_SEARCH:
         return None
     found = [s - rel for s in range(len(code) - length + 1) if _matches(code, s, pattern, length)]
@@ -160,7 +169,8 @@ def resolve_ref(binary: GoBinary, ref: dict[str, Any]) -> int | None:
     if at is None:
         return None
     disp = int.from_bytes(code[at : at + DISP32], "little", signed=True)
-    return f.entry + at + DISP32 + ref["adjust"] + disp
+    address: int = f.entry + at + DISP32 + ref["adjust"] + disp
+    return address
 
 
 def _section_of(binary: GoBinary, address: int) -> str | None:
@@ -178,9 +188,9 @@ def _plausible(binary: GoBinary, name: str, entry: dict[str, Any], address: int)
     if section is None or (want in binary.sections and section != want):
         return f"{address:#x} is not in {want or 'a data section'}"
     if name == "runtime.firstmoduledata":
-        pcln = binary.sections.get(".gopclntab")
+        pcln = binary.pclntab_section
         try:
-            first = int.from_bytes(binary.read_vaddr(address, 8), "little")
+            first = binary.static_pointer(address)
         except FaultError:
             return f"{address:#x} is not in the binary"
         if pcln is not None and first != pcln.addr:
@@ -212,7 +222,8 @@ def stripped_symbol(target: Target, name: str) -> tuple[int, int] | None:
     table; None when godbg knows nothing by that name (the caller's "no such global")."""
     key = f"globals_stripped:{name}"
     if key in target.cache:
-        return target.cache[key]
+        cached: tuple[int, int] | None = target.cache[key]
+        return cached
     binary = target.binary
     result: tuple[int, int] | None = None
     entry = builtin_globals(target).get(name)

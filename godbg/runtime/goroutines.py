@@ -6,13 +6,14 @@ as the answer needs (to the first user frame) unless full frames are asked for."
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.allgs import allgs
 from godbg.runtime.stacks import (
-    G_WAITING,
     G,
     GoroutineStack,
+    M,
     goroutine_stack,
     read_gs,
     stack_guard,
@@ -30,8 +31,8 @@ from godbg.runtime.unwind import (
     read_uncached,
     unwinder,
 )
-from godbg.target.pclntab import print_name
-from godbg.target.target import Target
+from godbg.target.pclntab import package_of, print_name
+from godbg.target.target import Target, Thread
 
 MAIN_GOID = 1
 # gs read (in bulk) and decoded at a time by a streamed listing.
@@ -39,15 +40,6 @@ GS_CHUNK = 8192
 
 
 _USER_CACHE: dict[str, bool] = {}
-
-
-def package_of(function: str) -> str:
-    """The import path of a function's package: up to the first dot after the last slash
-    (as runtime.funcpkgpath cuts it)."""
-    paren = function.find("(")
-    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
-    dot = function.find(".", slash + 1)
-    return function[:dot] if dot >= 0 else function
 
 
 def is_user_function(function: str) -> bool:
@@ -89,7 +81,7 @@ class GoroutineRecord:
             return None, None
         innermost = u.logical_info(frames[0])[0]
         if self.stack.stop == "until":  # the walk stopped at the first user frame
-            user = next(info for info in u.logical_info(frames[-1]) if is_user_function(info[0]))
+            user: LogicalInfo | None = next(info for info in u.logical_info(frames[-1]) if is_user_function(info[0]))
             return innermost, user
         user = None
         for pf in frames:
@@ -107,7 +99,8 @@ def _user_pcs(u: Unwinder) -> PcPredicate:
 
 
 def _holds_user(u: Unwinder, pf: PhysFrame) -> bool:
-    return _user_pcs(u)[(pf.pc, pf.trap)]
+    held: bool = _user_pcs(u)[(pf.pc, pf.trap)]
+    return held
 
 
 def func_name_at(target: Target, pc: int) -> str | None:
@@ -119,7 +112,8 @@ def func_name_at(target: Target, pc: int) -> str | None:
     if key not in u.memo:
         f = u.find_func(pc)
         u.memo[key] = print_name(f.name) if f is not None else None
-    return u.memo[key]
+    name: str | None = u.memo[key]
+    return name
 
 
 def walk_goroutine(target: Target, g: G, full: bool, keep: bool = True) -> GoroutineRecord:
@@ -153,13 +147,9 @@ class _Names:
         return self._funcs[pc]
 
 
-def goroutine_json(target: Target, rec: GoroutineRecord, guard: int, names: _Names | None = None) -> dict:
-    innermost, user = rec.innermost_and_user()
-    return _doc(rec.g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names or _Names(target))
-
-
-def _doc(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m, thread, sp: int | None, guard: int,
-         names: _Names) -> dict:
+def _doc(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m: M | None, thread: Thread | None,
+         sp: int | None, guard: int,
+         names: _Names) -> dict[str, Any]:
     """The contract's JSON for one goroutine."""
     where = user or innermost
     inside = bool(sp) and g.lo <= sp <= g.hi  # type: ignore[operator]
@@ -227,17 +217,26 @@ def _parked_start(g: G) -> Start | None:
 
 
 def goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
-               gs: list[G] | None = None) -> list[tuple[GoroutineRecord | None, dict]]:
+               gs: list[G] | None = None) -> list[tuple[GoroutineRecord | None, dict[str, Any]]]:
     """(record, contract JSON) for every goroutine in allgs order (see iter_goroutines)."""
     return list(iter_goroutines(target, include_dead=include_dead, full=full, gs=gs))
 
 
 def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
-                    gs: Iterable[G] | None = None) -> Iterator[tuple[GoroutineRecord | None, dict]]:
-    """(record, contract JSON) for every goroutine in allgs order, one at a time. Without
-    ``full`` the record is None for a parked goroutine whose stack repeats one already
-    walked: 100,000 goroutines usually hold a few dozen distinct stacks, and each is
-    walked once."""
+                    gs: Iterable[G] | None = None) -> Iterator[tuple[GoroutineRecord | None, dict[str, Any]]]:
+    """(record, contract JSON) for every goroutine in allgs order, one at a time (see
+    iter_goroutines_g)."""
+    for _g, rec, doc in iter_goroutines_g(target, include_dead=include_dead, full=full, gs=gs):
+        yield rec, doc
+
+
+def iter_goroutines_g(target: Target, *, include_dead: bool = False, full: bool = False,
+                      gs: Iterable[G] | None = None
+                      ) -> Iterator[tuple[G, GoroutineRecord | None, dict[str, Any]]]:
+    """(g, record, contract JSON) for every goroutine in allgs order, one at a time.
+    Without ``full`` the record is None for a parked goroutine whose stack repeats one
+    already walked: 100,000 goroutines usually hold a few dozen distinct stacks, and
+    each is walked once."""
     guard = stack_guard(target)
     u = unwinder(target)
     names = _Names(target)
@@ -255,7 +254,7 @@ def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = 
             index = u.matching_template(start, data, g.hi, until, True) if data is not None else None
             known = shapes.get((start.pc, g.hi - start.sp, index)) if index is not None else None
             if known is not None:
-                yield None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)
+                yield g, None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)
                 continue
         try:
             rec = walk_goroutine(target, g, full, keep=False)
@@ -268,7 +267,7 @@ def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = 
             index = u.matching_template(start, data, g.hi, until, True)
             if index is not None:
                 shapes[(start.pc, g.hi - start.sp, index)] = (innermost, user)
-        yield rec, doc
+        yield g, rec, doc
 
 
 def find_goroutine(target: Target, goid: int) -> G | None:
@@ -279,7 +278,3 @@ def find_goroutine(target: Target, goid: int) -> G | None:
         if g is not None and g.goid == goid:
             return g
     return None
-
-
-def is_waiting(g: G) -> bool:
-    return g.base_status == G_WAITING

@@ -34,8 +34,8 @@ HEADROOM_KEYS = ("id", "status", "lo", "hi", "sp", "size", "used", "guard_headro
 @dataclass(frozen=True)
 class FrameSummary:
     deepest_function: str | None
-    repeated: dict | None
-    largest_frame: dict | None
+    repeated: dict[str, Any] | None
+    largest_frame: dict[str, Any] | None
     depth: int
 
 
@@ -43,7 +43,7 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     """``frames`` innermost first, on the goroutine's own stack."""
     names = [print_name(pf.func.name) for pf in frames]
     deepest = next((n for n in names if not n.startswith(RUNTIME_PREFIX)), names[0] if names else None)
-    repeated = None
+    repeated: dict[str, Any] | None = None
     # Recursion in the program, not the runtime's own re-entry (gopanic twice for a
     # panic raised in a deferred call is not recursion anyone needs to hear about).
     counts = Counter(n for n in names if not n.startswith(RUNTIME_PREFIX))
@@ -52,7 +52,7 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
         if times > 1:
             sizes = [pf.fp - pf.sp for pf in frames if print_name(pf.func.name) == name]
             repeated = {"function": name, "times": times, "frame_bytes": max(sizes) if sizes else None}
-    largest = None
+    largest: dict[str, Any] | None = None
     for pf in frames:
         size = pf.fp - pf.sp
         if size > 0 and (largest is None or size > largest["bytes"]):
@@ -98,7 +98,7 @@ def goroutine_headroom(target: Target, g: G, limits: StackLimits, keep: bool = T
     }
 
 
-def _sort_key(doc: dict) -> tuple:
+def _sort_key(doc: dict[str, Any]) -> tuple[Any, ...]:
     lh = doc["limit_headroom"]
     return (lh is None, lh if lh is not None else 0, doc["id"])
 

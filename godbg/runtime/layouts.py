@@ -5,9 +5,13 @@ an offset; binaries without DWARF get built-in per-release tables (layouts_built
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from godbg.errors import UnsupportedError
 from godbg.target.target import Target
+
+if TYPE_CHECKING:
+    from godbg.target.dwarf import GoType
 
 # How deep nested struct fields are flattened into dotted paths ("sched.sp",
 # "atomicstatus.value", "groups.data").
@@ -46,6 +50,7 @@ def layout(target: Target, name: str) -> StructLayout:
 
 
 def has_layout(target: Target, name: str) -> bool:
+    """Whether the runtime of this target has struct ``name`` (probe before branching)."""
     try:
         layout(target, name)
     except UnsupportedError:
@@ -70,8 +75,8 @@ def _load(target: Target, name: str) -> StructLayout:
     return found
 
 
-def _flatten(t, prefix: str, base: int, offsets: dict[str, int], sizes: dict[str, int], depth: int) -> None:
-    for f in t.fields:
+def _flatten(t: GoType, prefix: str, base: int, offsets: dict[str, int], sizes: dict[str, int], depth: int) -> None:
+    for f in t.fields or ():
         path = prefix + f.name
         offsets[path] = base + f.offset
         sizes[path] = f.type.size if f.type is not None else 0

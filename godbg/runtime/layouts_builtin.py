@@ -7,7 +7,9 @@ toolchain it came from (``"toolchain": "go1.22.10"``) and where the facts were r
 
 - ``layouts``: runtime struct layouts flattened as ``godbg.runtime.layouts`` flattens
   DWARF (dotted field paths -> [offset, size]), so a decoder sees the same
-  ``StructLayout`` with or without DWARF;
+  ``StructLayout`` with or without DWARF. On disk a release names each layout by its id
+  in the document's shared ``layouts`` table (most structs do not change between
+  releases); ``tables()`` puts them back in place;
 - ``constants``: the DWARF constants godbg reads (``runtime._G*`` status values);
 - ``globals``: how to find runtime globals in code without a symbol table (see
   ``godbg.runtime.globals_stripped``).
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from godbg.target.target import Target
 
 JSON_PATH = Path(__file__).with_name("layouts_builtin.json")
-FORMAT = 1
+FORMAT = 2
 # The architecture the tables describe.
 GOARCH = "amd64"
 
@@ -41,12 +43,20 @@ def tables() -> dict[str, Any]:
     """The whole JSON document (read once per process)."""
     try:
         with open(JSON_PATH, encoding="utf-8") as f:
-            doc = json.load(f)
+            doc: dict[str, Any] = json.load(f)
     except (OSError, ValueError):
         return {"format": FORMAT, "releases": {}}
     if doc.get("format") != FORMAT:
         return {"format": FORMAT, "releases": {}}
-    return doc
+    return expand(doc)
+
+
+def expand(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with each release's layout ids replaced by the shared layouts they name."""
+    shared = doc.get("layouts", {})
+    releases = {key: {**entry, "layouts": {name: shared[ref] for name, ref in entry.get("layouts", {}).items()}}
+                for key, entry in doc.get("releases", {}).items()}
+    return {k: v for k, v in doc.items() if k != "layouts"} | {"releases": releases}
 
 
 def release_key(target: Target) -> str:
@@ -58,7 +68,8 @@ def release_table(target: Target) -> dict[str, Any] | None:
     """This binary's release's entry, or None (another architecture, an unknown release)."""
     if target.goarch != tables().get("goarch", GOARCH):
         return None
-    return tables()["releases"].get(release_key(target))
+    table: dict[str, Any] | None = tables()["releases"].get(release_key(target))
+    return table
 
 
 def builtin_layout(target: Target, name: str) -> StructLayout | None:

@@ -5,6 +5,7 @@ synthesizes for it), and the key/elem decoders (compiled once per type) from god
 
 from __future__ import annotations
 
+from godbg import types
 from godbg.errors import BadInputError, UnsupportedError
 from godbg.runtime import version
 from godbg.runtime.layouts import layout
@@ -14,7 +15,8 @@ from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
 from godbg.target.dwarf import MAP, GoType
 from godbg.target.memory import MAX_READ, PAGE, CachedMemory
 from godbg.target.target import Target
-from godbg.values.decode import compile_decoder
+from godbg.values.decode import MAP_ENTRY_LIMITS, compile_decoder
+from godbg.values.model import Limits
 
 HMAP = "runtime.hmap"
 SWISS_MAP = "internal/runtime/maps.Map"
@@ -24,10 +26,11 @@ GROUP_PREFIX = "noalg.map.group"
 
 
 def map_type(target: Target, name: str) -> GoType:
-    """The DWARF type of ``map[K]V`` by its Go name."""
-    t = target.binary.dwarf.type_by_name(name)
+    """The type of ``map[K]V`` by its Go name (DWARF, else the runtime's type descriptors)."""
+    t = types.type_by_name(target, name)
     if t is None or t.kind != MAP:
-        raise BadInputError(f"no map type {name!r} in the binary's DWARF (is it used by the program?)")
+        where = "DWARF or type descriptors" if target.binary.has_dwarf else "type descriptors"
+        raise BadInputError(f"no map type {name!r} in the binary's {where} (is it used by the program?)")
     return t
 
 
@@ -49,12 +52,13 @@ class _BulkReader:
 
 
 def read_map(target: Target, address: int, mtype: GoType, limit: int | None,
-             on_entries: OnEntries | None = None) -> MapContents:
-    """Decode the map whose header (hmap or maps.Map) is at ``address``. With
-    ``on_entries`` the entries go there a batch at a time as they are decoded (the
-    result's ``entries`` is then empty): a map of any size in bounded memory."""
+             limits: Limits = MAP_ENTRY_LIMITS, on_entries: OnEntries | None = None) -> MapContents:
+    """Decode the map whose header (hmap or maps.Map) is at ``address``; ``limits`` are the
+    value rules for keys and elems (``print``'s follow pointers). With ``on_entries`` the
+    entries go there a batch at a time as they are decoded (the result's ``entries`` is
+    then empty): a map of any size in bounded memory."""
     impl = version.map_impl(target)
-    key, elem = _codecs(target, mtype)
+    key, elem = _codecs(target, mtype, limits)
     memory = _BulkReader(target.memory)
     if impl == version.MAP_CLASSIC:
         lay_c = target.memo(f"maplayout:{mtype.name}", lambda: classic_layout(target, mtype, key, elem))
@@ -63,12 +67,13 @@ def read_map(target: Target, address: int, mtype: GoType, limit: int | None,
     return decode_swiss(memory, address, lay_s, key, elem, limit, target.warn, on_entries)
 
 
-def _codecs(target: Target, mtype: GoType) -> tuple[SlotCodec, SlotCodec]:
+def _codecs(target: Target, mtype: GoType, limits: Limits) -> tuple[SlotCodec, SlotCodec]:
     k, e = mtype.key, mtype.elem
     if k is None or e is None:
-        raise UnsupportedError(f"the DWARF of {mtype.name} names no key or elem type")
+        raise UnsupportedError(f"the type of {mtype.name} names no key or elem type")
+    # Keys keep map's own rules: a key is compared and shown whole, never followed.
     return (SlotCodec(compile_decoder(target, k), k.size, k.size > MAX_INLINE_BYTES),
-            SlotCodec(compile_decoder(target, e), e.size, e.size > MAX_INLINE_BYTES))
+            SlotCodec(compile_decoder(target, e, limits), e.size, e.size > MAX_INLINE_BYTES))
 
 
 def _check_indirect(what: str, codec: SlotCodec, slot_size: int | None, name: str) -> None:
@@ -79,13 +84,15 @@ def _check_indirect(what: str, codec: SlotCodec, slot_size: int | None, name: st
 
 def classic_layout(target: Target, mtype: GoType, key: SlotCodec, elem: SlotCodec) -> ClassicLayout:
     hmap = layout(target, HMAP)
-    bucket = _pointee(_field_type(mtype.header, "buckets"))
+    bucket = mtype.group or _pointee(_field_type(mtype.header, "buckets"))
     if bucket is None or not bucket.fields:
         fb = ClassicLayout.fallback(key, elem)
         return ClassicLayout(hmap.off("count"), hmap.off("flags"), hmap.off("B"), hmap.off("noverflow"),
                              hmap.off("buckets"), hmap.off("oldbuckets"), hmap.off("nevacuate"), hmap.size,
                              fb.bucket_size, fb.keys_off, fb.elems_off, fb.overflow_off)
-    keys, values, overflow = bucket.field("keys"), bucket.field("values"), bucket.field("overflow")
+    # DWARF's synthesized bucket calls them values, the compiler's (the descriptor) elems.
+    keys, overflow = bucket.field("keys"), bucket.field("overflow")
+    values = bucket.field("values") or bucket.field("elems")
     if keys is None or values is None or overflow is None:
         raise UnsupportedError(f"{bucket.name} lacks keys/values/overflow in this Go release")
     _check_indirect("key", key, _array_elem_size(keys.type), bucket.name)
@@ -134,7 +141,12 @@ def swiss_layout(target: Target, mtype: GoType, key: SlotCodec, elem: SlotCodec)
 
 
 def _group_type(target: Target, mtype: GoType) -> GoType | None:
-    """``noalg.map.group[K]V``: by name, else through map<K,V>.dirPtr → table → groups.data."""
+    """``noalg.map.group[K]V``: from the type descriptor, by name, else through
+    map<K,V>.dirPtr → table → groups.data."""
+    if mtype.group is not None:
+        return mtype.group
+    if not target.binary.has_dwarf:
+        return None
     if mtype.name.startswith("map["):
         found = target.binary.dwarf.type_by_name(GROUP_PREFIX + mtype.name[len("map"):])
         if found is not None:

@@ -5,24 +5,26 @@ when the thread is in one; otherwise from g0.sched.sp, the top mstart left it at
 
 from __future__ import annotations
 
+from typing import Any
+
 from godbg.errors import FaultError
 from godbg.runtime.stacks import M, all_ms, read_g, stack_bounds, stack_guard, thread_of, thread_view
 from godbg.target.target import Target
 
 
-def _stack_doc(lo: int, hi: int, sp: int | None, guard: int) -> dict:
+def _stack_doc(lo: int, hi: int, sp: int | None, guard: int) -> dict[str, Any]:
     inside = sp is not None and lo <= sp <= hi and lo < hi
     return {
         "lo": lo,
         "hi": hi,
         "sp": sp if inside else None,
         "size": hi - lo if hi > lo else 0,
-        "used": hi - sp if inside else None,
-        "guard_headroom": sp - (lo + guard) if inside else None,
+        "used": hi - sp if inside else None,  # type: ignore[operator]  # inside: sp is not None
+        "guard_headroom": sp - (lo + guard) if inside else None,  # type: ignore[operator]
     }
 
 
-def m_json(target: Target, m: M, guard: int) -> dict:
+def m_json(target: Target, m: M, guard: int) -> dict[str, Any]:
     thread = thread_of(target, m)
     g0_lo, g0_hi = stack_bounds(target, m.g0)
     gs_lo, gs_hi = stack_bounds(target, m.gsignal)
@@ -58,7 +60,7 @@ def m_json(target: Target, m: M, guard: int) -> dict:
     }
 
 
-def ms(target: Target) -> list[dict]:
+def ms(target: Target) -> list[dict[str, Any]]:
     """Every M, by id."""
     guard = stack_guard(target)
     return [m_json(target, m, guard) for m in sorted(all_ms(target), key=lambda m: m.id)]

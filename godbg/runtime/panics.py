@@ -32,6 +32,7 @@ from godbg.runtime.allgs import allgs
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.linked import follow
 from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
+from godbg.runtime.signals import FatalSignal, fatal_signal
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder
 from godbg.target.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
@@ -117,6 +118,7 @@ class PanicPath:
     fatal_function: str | None = None
     notes: list[str] = field(default_factory=list)
     elided: int = 0  # frames left out of the middle of a very deep stack
+    signal: FatalSignal | None = None  # the signal that started it, as Go printed it
 
     @property
     def printed_panics(self) -> list[Panic]:
@@ -131,6 +133,7 @@ class PanicPath:
             "defers": [d.to_json() for d in self.defers],
             "frames": [f.to_json() for f in self.frames],
             "elided": self.elided,
+            "fatal_signal": self.signal.to_json() if self.signal is not None else None,
         }
 
 
@@ -201,8 +204,7 @@ def _user_value(target: Target, type_word: int, data: int, data_field: int | Non
         t = target.binary.dwarf.type_by_runtime_type(type_word)
         if t is None:
             return None
-        make = getattr(values, "target_decoder", None) or values.value_decoder
-        decoder = make(target)
+        decoder = values.target_decoder(target)
         if t.kind == POINTER and t.elem is not None and t.elem.kind == STRUCT:
             return decoder.decode(t.elem, data) if data else None
         if rtype(target, type_word).direct:
@@ -232,7 +234,7 @@ def read_panic(target: Target, address: int) -> Panic:
     start_pc, start_sp = _u64(raw, lay.off("startPC")), _u64(raw, lay.off("startSP"))
 
     def flag(name: str) -> bool:
-        return bool(raw[lay.off(name)]) if lay.has(name) else False
+        return bool(raw[lay.off(name)])
 
     value, text, tname = eface_value(target, arg_type, arg_data)
     original = _original_type(target, start_pc, start_sp, arg_type) if tname == "string" else None
@@ -244,7 +246,8 @@ def read_panic(target: Target, address: int) -> Panic:
             value = decoded
     return Panic(
         address=address, value=value, text=text, type=tname,
-        recovered=flag("recovered"), repanicked=flag("repanicked"), goexit=flag("goexit"),
+        recovered=flag("recovered"), goexit=flag("goexit"),
+        repanicked=flag("repanicked") if lay.has("repanicked") else False,  # a field since Go 1.25
         start_pc=start_pc, start_sp=start_sp, sp=_u64(raw, lay.off("sp")), retpc=_u64(raw, lay.off("retpc")),
         arg_type=arg_type, arg_data=arg_data,
     )
@@ -393,7 +396,7 @@ def funcval_pc(target: Target, fn: int) -> int:
     try:
         return target.memory.ptr(fn)
     except FaultError:
-        return int.from_bytes(target.binary.read_vaddr(fn, PTR_SIZE), "little")
+        return target.binary.static_pointer(fn)
 
 
 def _funcval_name(target: Target, fn: int) -> str | None:
@@ -504,7 +507,9 @@ def panic_path(target: Target) -> PanicPath:
     g, m, fatal = find_panicking(target)
     notes: list[str] = []
     fatal_error = fatal_message(target) if fatal else None
-    if fatal and fatal_error is None:
+    signal = fatal_signal(target)
+    # A signal death (SIGSEGV in C, SIGQUIT) prints "SIGxxx: …", never "fatal error:".
+    if fatal and fatal_error is None and signal is None:
         notes.append("an M is throwing but printBacklog holds no \"fatal error:\" line")
     goid = None
     chain: list[Panic] = []
@@ -530,7 +535,7 @@ def panic_path(target: Target) -> PanicPath:
     thrower = None
     if fatal and m is not None:
         system, _sp, _stop = stacks.m_system_frames(target, m)
-        sys_frames = [lf for stack_name, pf in system for lf in u.logical(pf, stack_name)]
+        sys_frames = stacks.system_logical(u, system)
         thrower = _thrower(sys_frames) or _thrower(frames)
         if not frames:
             frames = sys_frames
@@ -538,7 +543,7 @@ def panic_path(target: Target) -> PanicPath:
         target.warn(n)
     frames, elided = elide(frames)
     return PanicPath(goid, g, m.id if m is not None else None, chain, defers, frames, fatal_error, thrower, notes,
-                     elided)
+                     elided, signal)
 
 
 # --- helpers for a live narration (`panic replay`) ----------------------------------------------

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import operator
 import struct
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
-from godbg.errors import FaultError, GodbgError
+from godbg.errors import FaultError, GodbgError, UnsupportedError
+from godbg.runtime.cfi_unwind import NativeFrame, dwarf_regs, walk_native
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, read_uncached, unwinder
 from godbg.target.target import Target, Thread
@@ -50,11 +52,24 @@ UC_MCONTEXT = {"amd64": 40, "arm64": 176}
 SIGCTX_AMD64 = {"bp": 80, "sp": 120, "pc": 128}
 # arm64 sigcontext: fault_address, regs[31] (x29 = fp, x30 = lr), sp, pc.
 SIGCTX_ARM64 = {"fp": 8 + 8 * 29, "lr": 8 + 8 * 30, "sp": 8 + 8 * 31, "pc": 8 + 8 * 32}
+# Every general register of the sigcontext, in order (for unwinding C code by its CFI).
+SIGCTX_REGS = {
+    "amd64": "r8 r9 r10 r11 r12 r13 r14 r15 rdi rsi rbp rbx rdx rax rcx rsp rip".split(),
+    "arm64": [f"x{i}" for i in range(31)] + ["sp", "pc"],
+}
+SIGCTX_REGS_OFFSET = {"amd64": 0, "arm64": 8}
+# The kernel's struct ucontext on amd64 (flags, link, stack, sigcontext, sigmask): the
+# rt_sigframe's siginfo follows it. On arm64 the siginfo comes first (SIGINFO_SIZE_ARM64).
+UCONTEXT_SIZE_AMD64 = 304
 SIGTRAMP_FUNCS = ("runtime.sigtramp", "runtime.cgoSigtramp")
 # Nested signals are possible (a fault in a handler): follow at most this many.
 MAX_SIGNAL_DEPTH = 4
 # How far a thread's stack is read when its bounds are unknown.
 UNKNOWN_STACK_SPAN = 1 << 16
+# How far C frames may reach on a stack of unknown bounds.
+NATIVE_STACK_SPAN = 8 << 20
+# How far above g0.stack.hi mstart's frame may lie (see m_system_frames).
+G0_TOP_SLACK = 4096
 
 # Fields of runtime.g the engine reads: alias -> (dotted path, struct format).
 G_FIELDS = {
@@ -93,18 +108,22 @@ M_FIELDS = {
 
 class FieldReader:
     """Decodes the chosen fields of a struct with one ``struct.unpack_from`` per
-    instance; fields this release lacks read as 0."""
+    instance. A field this release lacks (under its name or its fallback's) is an
+    UnsupportedError naming it, never a silent 0."""
 
     def __init__(self, lay: StructLayout, spec: dict[str, tuple[str, str]], fallbacks: dict[str, str]) -> None:
         present: list[tuple[int, str, str]] = []
-        self.missing: list[str] = []
+        missing: list[str] = []
         for alias, (path, fmt) in spec.items():
             if not lay.has(path) and alias in fallbacks and lay.has(fallbacks[alias]):
                 path = fallbacks[alias]
             if lay.has(path):
                 present.append((lay.off(path), alias, fmt))
             else:
-                self.missing.append(alias)
+                missing.append(path)
+        if missing:
+            raise UnsupportedError(f"{lay.name} has no field {', '.join(map(repr, missing))} in this Go release; "
+                                   "godbg cannot read it")
         present.sort()
         fmt = "<"
         pos = 0
@@ -121,21 +140,19 @@ class FieldReader:
         self.size = self.struct.size
 
     def getter(self, names: tuple[str, ...]) -> Callable[[bytes, int], tuple[int, ...]]:
-        """A decoder straight to a tuple of ``names`` in that order (0 for missing ones)."""
-        index = [self.names.index(n) if n in self.names else len(self.names) for n in names]
+        """A decoder straight to a tuple of ``names`` in that order."""
+        index = [self.names.index(n) for n in names]
         pick = operator.itemgetter(*index)
         unpack = self.struct.unpack_from
 
         def decode(data: bytes, offset: int = 0) -> tuple[int, ...]:
-            return pick(unpack(data, offset) + (0,))
+            fields: tuple[int, ...] = pick(unpack(data, offset))
+            return fields
 
         return decode
 
     def decode(self, data: bytes, offset: int = 0) -> dict[str, int]:
-        out = dict(zip(self.names, self.struct.unpack_from(data, offset)))
-        for alias in self.missing:
-            out[alias] = 0
-        return out
+        return dict(zip(self.names, self.struct.unpack_from(data, offset)))
 
 
 class G(NamedTuple):
@@ -198,22 +215,22 @@ def _m_reader(target: Target) -> FieldReader:
 def read_g(target: Target, addr: int) -> G:
     """One g, memoized per stop."""
     key = ("g", addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: G | None = target.cache.get(key)
     if found is None:
         reader = _g_reader(target)
         found = G(addr, *_g_decoder(target)(target.memory.read(addr, reader.size), 0))
-        target.cache[key] = found  # type: ignore[index]
+        target.cache[key] = found
     return found
 
 
-def read_gs(target: Target, addrs: list[int], keep: bool = True) -> list[G | None]:
+def read_gs(target: Target, addrs: Sequence[int], keep: bool = True) -> list[G | None]:
     """Many gs, read in bulk: gs are heap objects of one size class, mostly side by side,
     so neighbours come in one read. None for a g whose memory is not in the target.
     ``keep=False`` leaves them out of the per-stop cache (a listing that streams a
     million goroutines reads each once)."""
     size = _g_reader(target).size
     decode = _g_decoder(target)
-    cache: dict = target.cache  # type: ignore[assignment]
+    cache: dict[Any, Any] = target.cache
     found: dict[int, G | None] = {}
     todo = sorted({a for a in addrs if ("g", a) not in cache})
     make = G
@@ -275,11 +292,25 @@ def m_by_addr(target: Target, addr: int) -> M | None:
 
 
 def thread_of(target: Target, m: M | None) -> Thread | None:
-    """The OS thread of an M: m.procid is the Linux thread id (the core's NT_PRSTATUS pid)."""
-    if m is None or not m.procid:
+    """The OS thread of an M: m.procid is the Linux thread id (the core's NT_PRSTATUS pid).
+    minit sets procid after it installs the signal stack, so an M that took a signal in
+    between (a new thread picked for a process-wide SIGQUIT) has none: then the thread is
+    the one, claimed by no other M, whose sp lies on this M's gsignal or g0 stack."""
+    if m is None:
         return None
     threads = target.memo("stacks:threads_by_tid", lambda: {t.tid: t for t in target.threads()})
-    return threads.get(m.procid)
+    if m.procid:
+        return threads.get(m.procid)
+    return target.memo(f"stacks:thread_by_sp:{m.addr:#x}", lambda: _thread_by_stack(target, m, threads))
+
+
+def _thread_by_stack(target: Target, m: M, threads: dict[int, Thread]) -> Thread | None:
+    claimed = {x.procid for x in all_ms(target) if x.procid}
+    bounds = [b for b in (stack_bounds(target, m.gsignal), stack_bounds(target, m.g0)) if b[0] < b[1]]
+    for tid, t in threads.items():
+        if tid not in claimed and any(lo <= t.sp < hi for lo, hi in bounds):
+            return t
+    return None
 
 
 def stack_bounds(target: Target, g_addr: int) -> tuple[int, int]:
@@ -372,11 +403,33 @@ def thread_regs(thread: Thread) -> Regs:
     return Regs(thread.pc, thread.sp, thread.fp, thread.lr or 0)
 
 
+def ucontext_address(target: Target, sigtramp: PhysFrame) -> int:
+    return sigtramp.fp + (SIGINFO_SIZE_ARM64 if target.goarch == "arm64" else 0)
+
+
+def siginfo_address(target: Target, sigtramp: PhysFrame) -> int:
+    if target.goarch == "arm64":
+        return sigtramp.fp
+    return sigtramp.fp + UCONTEXT_SIZE_AMD64
+
+
+def signal_registers(target: Target, sigtramp: PhysFrame) -> dict[int, int] | None:
+    """Every general register the kernel saved for the signal ``sigtramp`` handles, by
+    DWARF number."""
+    arch = target.goarch
+    names = SIGCTX_REGS[arch]
+    base = ucontext_address(target, sigtramp) + UC_MCONTEXT[arch] + SIGCTX_REGS_OFFSET[arch]
+    try:
+        raw = target.memory.read(base, 8 * len(names))
+    except FaultError:
+        return None
+    return dwarf_regs(arch, dict(zip(names, struct.unpack_from(f"<{len(names)}Q", raw))))
+
+
 def signal_context(target: Target, sigtramp: PhysFrame) -> Regs | None:
     """The registers the kernel saved when the signal that ``sigtramp`` handles arrived."""
     arch = target.goarch
-    uc = sigtramp.fp + (SIGINFO_SIZE_ARM64 if arch == "arm64" else 0)
-    mc = uc + UC_MCONTEXT[arch]
+    mc = ucontext_address(target, sigtramp) + UC_MCONTEXT[arch]
     try:
         if arch == "arm64":
             r = SIGCTX_ARM64
@@ -405,6 +458,10 @@ class ThreadView:
     regs: Regs | None = None  # the innermost registers outside any signal handler
     stack: str = ""  # where ``regs`` point: "g0", "g" (curg's stack), or "" (unknown)
     in_signal: bool = False
+    # the sigtramp frame of each signal handler the thread is in, innermost first
+    signal_frames: list[PhysFrame] = field(default_factory=list)
+    # ``regs`` in full, by DWARF register number (for C code's CFI)
+    all_regs: dict[int, int] | None = None
 
 
 def _classify(sp: int, bounds: dict[str, tuple[int, int]]) -> str:
@@ -417,7 +474,7 @@ def _classify(sp: int, bounds: dict[str, tuple[int, int]]) -> str:
 def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
     """Follow a thread's registers out of signal handlers; cached per stop."""
     key = f"stacks:thread_view:{m.addr:#x}"
-    found = target.cache.get(key)
+    found: ThreadView | None = target.cache.get(key)
     if found is not None:
         return found
     u = unwinder(target)
@@ -425,6 +482,7 @@ def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
               "g": stack_bounds(target, m.curg)}
     view = ThreadView()
     regs: Regs | None = thread_regs(thread)
+    view.all_regs = dwarf_regs(target.goarch, thread.regs)
     for _depth in range(MAX_SIGNAL_DEPTH):
         assert regs is not None
         where = _classify(regs.sp, bounds)
@@ -438,8 +496,11 @@ def thread_view(target: Target, m: M, thread: Thread) -> ThreadView:
         last = walk.frames[-1] if walk.frames else None
         if last is None or last.func.name not in SIGTRAMP_FUNCS:
             regs = None
+            view.all_regs = None
             break
+        view.signal_frames.append(last)
         regs = signal_context(target, last)
+        view.all_regs = signal_registers(target, last)
         if regs is None:
             break
     view.regs = regs
@@ -511,13 +572,14 @@ def goroutine_start(target: Target, g: G) -> tuple[Start | None, list[tuple[str,
     return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched"), system, m, thread, notes
 
 
-def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary: bool = False,
+def goroutine_stack(target: Target, g: G, *, until: Callable[[PhysFrame], bool] | None = None,
+                    until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False,
                     max_frames: int | None = None, keep: bool = True) -> GoroutineStack:
     """Unwind ``g``. With ``until``/``until_pc`` (see Unwinder.walk) the walk may end
     early, with ``summary`` it keeps only its first and last frames; only complete walks
     are cached, and only with ``keep`` (a listing of every goroutine walks each once)."""
     key = ("stacks:gstack", g.addr)
-    found = target.cache.get(key)  # type: ignore[call-overload]
+    found: GoroutineStack | None = target.cache.get(key)
     if found is not None:
         return found
     if g.dead:
@@ -537,26 +599,51 @@ def goroutine_stack(target: Target, g: G, *, until=None, until_pc=None, summary:
         walk = u.walk(start, window, **kwargs)
     result = GoroutineStack(g, start, walk.frames, system, walk.stop, start.sp, m, thread, notes)
     if until is None and until_pc is None and not summary and keep:
-        target.cache[key] = result  # type: ignore[index]
+        target.cache[key] = result
     return result
 
 
-def m_system_frames(target: Target, m: M) -> tuple[list[tuple[str, PhysFrame]], int | None, str]:
+SystemFrame = tuple[str, "PhysFrame | NativeFrame"]
+
+
+def system_logical(u: Unwinder, items: list[SystemFrame]) -> list[Frame]:
+    """Logical frames of an M's system stacks (Go frames expand their inlined calls)."""
+    out: list[Frame] = []
+    for stack, f in items:
+        if isinstance(f, NativeFrame):
+            out.append(f.logical(stack))
+        else:
+            out.extend(u.logical(f, stack))
+    return out
+
+
+def m_system_frames(target: Target, m: M) -> tuple[list[SystemFrame], int | None, str]:
     """An M's own stacks for `bt --m`: the gsignal frames when its thread is in a signal
     handler, then its g0 frames (from the registers when the thread is on g0, else from
-    g0.sched, which mstart left at the top of the g0 stack). Returns (frames, g0 sp, stop)."""
+    g0.sched, which mstart left at the top of the g0 stack). A thread in C code (a cgo
+    call, or a signal that arrived there) gets its C frames, unwound by their CFI, down
+    to the Go code that called them. Returns (frames, g0 sp, stop)."""
     u = unwinder(target)
-    out: list[tuple[str, PhysFrame]] = []
+    out: list[SystemFrame] = []
     thread = thread_of(target, m)
     regs: Regs | None = None
+    view: ThreadView | None = None
     if thread is not None:
         view = thread_view(target, m, thread)
         for seg in view.segments:
             out.extend((seg.stack, pf) for pf in seg.walk.frames)
-        if view.stack == "g0":
+        if view.stack == "g0" or (view.stack == "" and view.regs is not None
+                                  and u.find_func(view.regs.pc) is None):
             regs = view.regs
     g0_lo, g0_hi = stack_bounds(target, m.g0)
     trap = regs is not None
+    if regs is not None and view is not None and view.all_regs and u.find_func(regs.pc) is None:
+        lo, hi = (g0_lo, g0_hi) if view.stack == "g0" else (regs.sp, regs.sp + NATIVE_STACK_SPAN)
+        native = walk_native(target, view.all_regs, True, lo, hi)
+        out.extend(("g0", nf) for nf in native.frames)
+        if native.stop != "go":
+            return out, regs.sp, "native: " + native.stop
+        regs, trap = Regs(native.go_pc, native.go_sp, native.go_fp, native.go_lr), False
     if regs is None:
         try:
             g0 = read_g(target, m.g0)
@@ -566,9 +653,12 @@ def m_system_frames(target: Target, m: M) -> tuple[list[tuple[str, PhysFrame]], 
     if not regs.sp:
         return out, None, "no-state"
     switch_ids = {u.ids.get("systemstack"), u.ids.get("morestack")}
+    # mstart's own frame lies above g0.stack.hi when the OS made the stack (mstart0
+    # sets hi to the address of one of its locals): let the walk reach it.
+    top = g0_hi + G0_TOP_SLACK if g0_hi else 1 << 64
     walk = u.walk(Start(regs.pc, regs.sp, regs.lr, regs.fp, trap=trap, source="thread" if trap else "sched"),
-                  StackWindow(target, regs.sp, g0_hi or regs.sp + UNKNOWN_STACK_SPAN),
-                  lo=g0_lo or 0, hi=g0_hi or 1 << 64, until=lambda f: f.func.func_id in switch_ids)
+                  StackWindow(target, regs.sp, top if g0_hi else regs.sp + UNKNOWN_STACK_SPAN),
+                  lo=g0_lo or 0, hi=top, until=lambda f: f.func.func_id in switch_ids)
     out.extend(("g0", pf) for pf in walk.frames)
     return out, regs.sp, walk.stop
 
@@ -590,8 +680,9 @@ GUARD_SAMPLE = 512
 
 def stack_guard(target: Target) -> int:
     """The guard of this build, measured: stackguard0 - stack.lo of goroutines whose
-    guard is not a preemption/fork sentinel (the most common value). Falls back to the
-    build's constant (doubled with -race) when no goroutine tells."""
+    guard is not a preemption/fork sentinel (the most common value). The build's constant
+    (doubled with -race) when no goroutine tells; a runtime that cannot be read is an
+    error, not a guessed guard."""
     from collections import Counter
 
     from godbg.runtime.allgs import allgs
@@ -607,7 +698,4 @@ def stack_guard(target: Target) -> int:
         race = target.has_symbol("runtime.racecall") or target.has_symbol("__tsan_init")
         return STACK_NOSPLIT_BASE * (2 if race else 1) + STACK_SMALL
 
-    try:
-        return target.memo("stack_guard", compute)
-    except GodbgError:
-        return STACK_NOSPLIT_BASE + STACK_SMALL
+    return target.memo("stack_guard", compute)

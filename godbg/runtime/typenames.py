@@ -52,10 +52,6 @@ class RType:
     tflag: int
     direct: bool  # the eface data word is the value itself, not a pointer to it
 
-    @property
-    def kind_name(self) -> str:
-        return KIND_NAMES[self.kind] if self.kind < len(KIND_NAMES) else f"kind{self.kind}"
-
 
 def types_range(target: Target) -> tuple[int, int]:
     """[moduledata.types, moduledata.etypes) of the main module."""
@@ -96,7 +92,7 @@ def read_name(target: Target, address: int) -> str:
 def rtype(target: Target, address: int) -> RType:
     """The runtime type record at ``address`` (an eface `_type` word)."""
     key = f"rtype:{address:#x}"
-    found = target.cache.get(key)
+    found: RType | None = target.cache.get(key)
     if found is not None:
         return found
     if not is_type_address(target, address):

@@ -21,9 +21,9 @@ A gdb frame unwinder calls :meth:`Unwinder.resolve` for one frame at a time.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from godbg.errors import FaultError
 from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
@@ -81,8 +81,9 @@ class Frame(NamedTuple):
     entry: int
     func_id: int
     stack: str = ""  # for `bt --m`: "g0" / "gsignal"; empty on a goroutine's own stack
+    object: str = ""  # native (C) code: the ELF file holding it; empty for Go code
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         out = {
             "function": self.function,
             "file": self.file,
@@ -93,6 +94,8 @@ class Frame(NamedTuple):
         }
         if self.stack:
             out["stack"] = self.stack
+        if self.object:
+            out["object"] = self.object
         return out
 
 
@@ -147,7 +150,8 @@ class StackWindow:
     def word(self, address: int) -> int:
         off = address - self.lo
         if self.data and 0 <= off <= len(self.data) - PTR_SIZE:
-            return _U64.unpack_from(self.data, off)[0]
+            value: int = _U64.unpack_from(self.data, off)[0]
+            return value
         return self.target.memory.u64(address)
 
 
@@ -157,7 +161,8 @@ def read_uncached(target: Target, address: int, size: int) -> bytes:
     raw = getattr(target.memory, "raw", None)
     if raw is None:
         return target.memory.read(address, size)
-    return raw.read(address, size)
+    data: bytes = raw.read(address, size)
+    return data
 
 
 class Unwinder:
@@ -175,9 +180,9 @@ class Unwinder:
         self._logical: dict[tuple[int, bool], list[LogicalInfo]] = {}
         self._funcs: dict[int, Func | None] = {}
         self._pcinfo: dict[tuple[int, bool], tuple[Func, int, int] | str] = {}
-        self._templates: dict[tuple, list] = {}
+        self._templates: dict[tuple[Any, ...], list[Any]] = {}
         # Per-pc facts clients derive from logical frames (e.g. "holds a user frame").
-        self.memo: dict = {}
+        self.memo: dict[Any, Any] = {}
 
     def find_func(self, pc: int) -> Func | None:
         f = self._funcs.get(pc, False)
@@ -240,7 +245,7 @@ class Unwinder:
     def walk(self, start: Start, read: WordReader | StackWindow, *, lo: int = 0, hi: int = 1 << 64,
              max_frames: int = MAX_PHYSICAL_FRAMES, until: Callable[[PhysFrame], bool] | None = None,
              until_pc: Mapping[tuple[int, bool], bool] | None = None, summary: bool = False,
-             trace: list | None = None) -> Walk:
+             trace: list[Any] | None = None) -> Walk:
         """Physical frames from ``start`` outwards (Go's unwinder.next loop), staying within
         [lo, hi]. ``until`` ends the walk early once it returns True for a frame (that frame
         included); ``until_pc`` does the same by looking (pc, trap) up in a mapping (a
@@ -249,6 +254,7 @@ class Unwinder:
         word) of every return address read from a StackWindow, or None for any other read.
         ``read`` reads a stack word; a StackWindow is read inline, for speed."""
         frames: list[PhysFrame] = []
+        word: Callable[[int], int]
         if isinstance(read, StackWindow):
             word = read.word
             data, wlo = read.data, read.lo
@@ -262,6 +268,9 @@ class Unwinder:
         injected_ids = self.injected_ids
         pc, sp, lr, trap = start.pc, start.sp, start.lr, start.trap
         syscall = start.syscall
+        f: Func
+        delta: int
+        ends: int
         count = 0
         try:
             if pc == 0:
@@ -280,8 +289,8 @@ class Unwinder:
                 # resolveInternal
                 info = pcinfo.get((pc, innermost and syscall)) or self._pc_info(pc, innermost and syscall)
                 if info.__class__ is str:
-                    return Walk(frames, info)  # type: ignore[arg-type]
-                f, delta, ends = info  # type: ignore[misc]
+                    return Walk(frames, info)
+                f, delta, ends = info  # type: ignore[str-unpack,assignment]
                 fp = sp + delta + ret_adj
                 count += 1
                 if ends:
@@ -351,7 +360,7 @@ class Unwinder:
                 else:
                     return Walk([PhysFrame(pc, sp0 + so, sp0 + fo, lr, f, trap) for pc, so, fo, lr, f, trap in rel],
                                 stop)
-        trace: list = []
+        trace: list[Any] = []
         walk = self.walk(start, window, lo=lo, hi=hi, until_pc=until_pc, summary=summary, trace=trace)
         if None not in trace and walk.stop != "fault" and (known is None or len(known) < _TEMPLATES_PER_KEY):
             rel = [(f.pc, f.sp - sp0, f.fp - sp0, f.lr, f.func, f.trap) for f in walk.frames]
@@ -408,12 +417,8 @@ class Unwinder:
             for name, file, line, inlined, func_id in self.logical_info(frame)
         ]
 
-    def iter_logical(self, frames: list[PhysFrame], stack: str = "") -> Iterator[Frame]:
-        for pf in frames:
-            yield from self.logical(pf, stack)
 
-
-class PcPredicate(dict):
+class PcPredicate(dict[tuple[int, bool], bool]):
     """A per-pc fact about logical frames, computed on first lookup and kept: the
     mapping a walk's ``until_pc`` looks (pc, trap) up in, at dict speed."""
 

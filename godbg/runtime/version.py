@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from godbg.errors import UnsupportedError
 from godbg.target.target import Target
 
+# The releases godbg is tested with: the oldest and newest of tests/integration/matrix.py's
+# GO_VERSIONS (a unit test keeps them in step; docs/dev/new-go-release.md).
 SUPPORTED_MIN = (1, 22)
 SUPPORTED_MAX = (1, 27)
 
@@ -49,12 +51,21 @@ def release(target: Target) -> GoRelease:
     return target.memo("go_release", compute)
 
 
-def check_supported(target: Target) -> GoRelease:
+def gate(target: Target) -> GoRelease:
+    """The one version gate, passed the same way by every command (commands/execute.py) and
+    by the Python API. A release older than the oldest tested is refused: its runtime
+    differs in ways godbg does not read. A newer one is read all the same, with one warning
+    that names it: layouts come from DWARF by field name, and a field that is gone is an
+    error, never a silent zero."""
     rel = release(target)
-    if not SUPPORTED_MIN <= rel.key <= SUPPORTED_MAX:
-        lo = "go{}.{}".format(*SUPPORTED_MIN)
-        hi = "go{}.{}".format(*SUPPORTED_MAX)
-        raise UnsupportedError(f"{rel.version} is not supported (godbg supports {lo} through {hi})")
+    lo = "go{}.{}".format(*SUPPORTED_MIN)
+    hi = "go{}.{}".format(*SUPPORTED_MAX)
+    if rel.key < SUPPORTED_MIN:
+        raise UnsupportedError(f"{rel.version or 'an unknown Go release'} is not supported "
+                               f"(godbg supports {lo} through {hi})")
+    if rel.key > SUPPORTED_MAX:
+        target.warn(f"{rel.version} is newer than {hi}, the newest Go release godbg is tested with: "
+                    f"answers may be incomplete or wrong")
     return rel
 
 

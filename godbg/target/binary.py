@@ -1,13 +1,18 @@
 """The Go executable: ELF sections and segments, symbols, build ids, and lazily the
-pclntab, DWARF and build info readers that hang off it."""
+pclntab, DWARF and build info readers that hang off it.
+
+A position-independent executable (PIE) runs at its link-time addresses plus a load
+bias. Once a backend has found that bias it calls :meth:`GoBinary.relocate`; from then on
+every address the binary hands out (sections, segments, symbols, and through them the
+pclntab, moduledata and DWARF) is a run-time address. This is the one place the bias is
+applied."""
 
 from __future__ import annotations
 
 import bisect
 import mmap
-import os
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
@@ -22,6 +27,7 @@ if TYPE_CHECKING:
     from godbg.target.pclntab import Pclntab
 
 ARCH_BY_MACHINE = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
+PCLNTAB_SECTIONS = (".gopclntab", ".data.rel.ro.gopclntab")
 
 
 @dataclass(frozen=True)
@@ -79,17 +85,39 @@ class GoBinary:
             raise TargetError(f"{path}: only 64-bit little-endian binaries are supported")
         self.goarch = ARCH_BY_MACHINE[machine]
         self.ptr_size = 8
-        self.sections: dict[str, Section] = {}
+        self._link_sections: dict[str, Section] = {}
         for s in self.elf.iter_sections():
-            self.sections[s.name] = Section(
+            self._link_sections[s.name] = Section(
                 s.name, s["sh_addr"], s["sh_offset"], s["sh_size"], s["sh_type"] != "SHT_NOBITS"
             )
-        self.segments: list[Segment] = [
+        self._link_segments: list[Segment] = [
             Segment(p["p_vaddr"], p["p_offset"], p["p_filesz"], p["p_memsz"], p["p_flags"])
             for p in self.elf.iter_segments()
             if p["p_type"] == "PT_LOAD"
         ]
         self.is_pie = etype == "ET_DYN"
+        self.entry: int = self.elf["e_entry"]  # link-time
+        self.load_bias = 0
+        self.sections = dict(self._link_sections)
+        self.segments = list(self._link_segments)
+
+    def relocate(self, bias: int) -> None:
+        """Present the binary at ``bias`` past its link-time addresses (a PIE's load
+        offset). Everything derived from addresses is recomputed lazily."""
+        if bias == self.load_bias:
+            return
+        self.load_bias = bias
+        self.sections = {n: replace(s, addr=s.addr + bias if s.addr else 0)
+                         for n, s in self._link_sections.items()}
+        self.segments = [replace(s, vaddr=s.vaddr + bias) for s in self._link_segments]
+        for name in _ADDRESS_DERIVED:
+            self.__dict__.pop(name, None)
+
+    def static_pointer(self, address: int) -> int:
+        """The pointer the binary's file image holds at run-time ``address``, relocated:
+        the file holds link-time values (the dynamic relocations' addends)."""
+        value = int.from_bytes(self.read_vaddr(address, self.ptr_size), "little")
+        return value + self.load_bias if value else 0
 
     def close(self) -> None:
         self.data.close()
@@ -130,6 +158,16 @@ class GoBinary:
                 return seg
         return None
 
+    @property
+    def pclntab_section(self) -> Section | None:
+        """The pclntab's section: `.gopclntab`, or in a PIE before Go 1.26
+        `.data.rel.ro.gopclntab` (it holds relocated pointers there)."""
+        for name in PCLNTAB_SECTIONS:
+            s = self.sections.get(name)
+            if s is not None and s.loaded and s.size:
+                return s
+        return None
+
     # --- identity --------------------------------------------------------------------
 
     @cached_property
@@ -154,13 +192,16 @@ class GoBinary:
         if tab is None:
             return out
         if self.elf.elfclass == 64 and self.elf.little_endian:
-            return _symbols64(tab.data(), self.elf.get_section(tab["sh_link"]).data())
-        for sym in tab.iter_symbols():
+            strtab = self.elf.get_section(tab["sh_link"]).data()
+            return _symbols64(tab.data(), strtab, self.load_bias)
+        for sym in tab.iter_symbols():  # type: ignore[attr-defined]
             st = sym["st_info"]["type"]
             if st not in ("STT_FUNC", "STT_OBJECT"):
                 continue
             out.setdefault(
-                sym.name, Symbol(sym.name, sym["st_value"], sym["st_size"], "func" if st == "STT_FUNC" else "object")
+                sym.name,
+                Symbol(sym.name, sym["st_value"] + self.load_bias, sym["st_size"],
+                       "func" if st == "STT_FUNC" else "object"),
             )
         return out
 
@@ -173,6 +214,7 @@ class GoBinary:
         return self.symbols.get(name)
 
     def symbol_at(self, address: int) -> Symbol | None:
+        """The data symbol (a global) whose bytes hold ``address``, if any."""
         addrs, objs = self._sorted_objects
         i = bisect.bisect_right(addrs, address) - 1
         if i >= 0 and objs[i].addr <= address < objs[i].addr + max(objs[i].size, 1):
@@ -200,6 +242,11 @@ class GoBinary:
         return BuildInfo.from_binary(self)
 
 
+# Cached properties computed from addresses: dropped when the binary is relocated
+# (DwarfInfo keeps link-time addresses and adds the bias as it answers).
+_ADDRESS_DERIVED = ("symbols", "_sorted_objects", "pclntab")
+
+
 def _note_desc(raw: memoryview | None) -> bytes | None:
     """The descriptor of the first ELF note in a note section."""
     if raw is None or len(raw) < 12:
@@ -212,23 +259,11 @@ def _note_desc(raw: memoryview | None) -> bytes | None:
     return bytes(raw[desc_off : desc_off + descsz])
 
 
-def is_elf(path: str) -> bool:
-    try:
-        with open(path, "rb") as f:
-            return f.read(4) == b"\x7fELF"
-    except OSError:
-        return False
-
-
-def file_size(path: str) -> int:
-    return os.stat(path).st_size
-
-
 _ELF64_SYM = struct.Struct("<IBBHQQ")
 _STT_OBJECT, _STT_FUNC = 1, 2
 
 
-def _symbols64(symtab: bytes, strtab: bytes) -> dict[str, Symbol]:
+def _symbols64(symtab: bytes, strtab: bytes, bias: int) -> dict[str, Symbol]:
     """The functions and objects of a 64-bit little-endian .symtab, decoded in bulk (what
     pyelftools' iter_symbols gives, a tenth of a second sooner for a Go binary's start-up)."""
     out: dict[str, Symbol] = {}
@@ -241,5 +276,5 @@ def _symbols64(symtab: bytes, strtab: bytes) -> dict[str, Symbol]:
         raw = strtab[st_name: end if end >= 0 else len(strtab)]
         name = raw.decode("utf-8", errors="replace") if raw else ""
         if name not in out:
-            out[name] = Symbol(name, value, size, "func" if kind == _STT_FUNC else "object")
+            out[name] = Symbol(name, value + bias, size, "func" if kind == _STT_FUNC else "object")
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from godbg.errors import TargetError
 
@@ -87,7 +87,7 @@ def _varint_string(raw: bytes, pos: int) -> tuple[str, int]:
     return raw[pos : pos + n].decode("utf-8", errors="replace"), pos + n
 
 
-def _parse_modinfo(modinfo: str) -> dict:
+def _parse_modinfo(modinfo: str) -> dict[str, Any]:
     # Framed by 16-byte sentinels; the text between is "path\t...\nmod\t...\nbuild\tK=V\n...".
     if len(modinfo) >= 33 and modinfo[-17] == "\n":
         modinfo = modinfo[16:-16]

@@ -121,7 +121,7 @@ PTR_SIZE = 8
 
 # --- the type model ------------------------------------------------------------------
 
-_Lazy = Union["GoType", Callable[[], "GoType"], None]
+_Lazy = Union["GoType", Callable[[], Union["GoType", None]], None]
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class GoType:
     """
 
     __slots__ = ("kind", "name", "size", "length", "fields", "empty", "runtime_type", "die_offset",
-                 "_elem", "_key", "_header", "__weakref__")
+                 "_elem", "_key", "_header", "_group", "__weakref__")
 
     def __init__(
         self,
@@ -158,6 +158,7 @@ class GoType:
         elem: _Lazy = None,
         key: _Lazy = None,
         header: _Lazy = None,
+        group: _Lazy = None,
         length: int | None = None,
         fields: list[Field] | tuple[Field, ...] | None = None,
         empty: bool | None = None,
@@ -175,6 +176,7 @@ class GoType:
         self._elem = elem
         self._key = key
         self._header = header
+        self._group = group
 
     # Lazily resolved references.
     @property
@@ -197,6 +199,15 @@ class GoType:
         if h is not None and not isinstance(h, GoType):
             h = self._header = h()
         return h
+
+    @property
+    def group(self) -> GoType | None:
+        """A map's bucket (classic) or group (swiss) type, where the type came from the
+        runtime's descriptor (DWARF finds them by name instead)."""
+        g = self._group
+        if g is not None and not isinstance(g, GoType):
+            g = self._group = g()
+        return g
 
     # Struct helpers.
     def field(self, path: str) -> Field | None:
@@ -299,7 +310,7 @@ class _Index:
     variables: dict[str, tuple[int, int]]  # name -> (address or -1, type DIE offset or -1)
     constants: dict[str, int]
 
-    def to_tuple(self) -> tuple:
+    def to_tuple(self) -> tuple[Any, ...]:
         return (self.types, self.rtypes, self.variables, self.constants)
 
     @classmethod
@@ -348,7 +359,8 @@ def _build_index(info: DebugInfo) -> _Index:
     return _Index(types, rtypes, variables, constants)
 
 
-def _index_die(die: Die, types: dict, rtypes: dict, variables: dict, constants: dict) -> None:
+def _index_die(die: Die, types: dict[str, int], rtypes: dict[int, int],
+               variables: dict[str, tuple[int, int]], constants: dict[str, int]) -> None:
     a = die.attrs
     name = die.name
     tag = die.tag
@@ -544,7 +556,7 @@ class DwarfInfo:
         if v is None or v[0] < 0:
             return None
         addr, toff = v
-        return Variable(name, addr, toff if toff >= 0 else None, self.type_at)
+        return Variable(name, addr + self._bias, toff if toff >= 0 else None, self.type_at)
 
     def variable_names(self) -> Iterator[str]:
         return iter(self._index.variables)
@@ -566,7 +578,12 @@ class DwarfInfo:
         ``runtime.types`` sits)."""
         if self._types_base is None and self.binary is not None:
             self._types_base = _types_base(self.binary)
-        return self._types_base
+        return None if self._types_base is None else self._types_base + self._bias
+
+    @property
+    def _bias(self) -> int:
+        """The binary's load bias: DWARF holds link-time addresses."""
+        return self.binary.load_bias if self.binary is not None else 0
 
     def runtime_type_address(self, t: GoType, types_base: int | None = None) -> int | None:
         """The address of ``t``'s runtime ``_type`` (link time, unless the caller passes the
@@ -767,6 +784,7 @@ def _array_length(info: DebugInfo, u: Die, size: int, t: GoType) -> int:
 
 
 def _types_base(binary: GoBinary) -> int | None:
+    """Link-time address of moduledata.types."""
     # runtime.types is moduledata.types. It starts the section holding the type data
     # (.go.type from Go 1.27, else .rodata) when Go links internally, but not with external
     # linking (the C linker merges sections; PIE moves types to .data.rel.ro): ask the
@@ -777,7 +795,7 @@ def _types_base(binary: GoBinary) -> int | None:
     for name in (".go.type", ".rodata"):
         s = binary.sections.get(name)
         if s is not None and s.addr:
-            return s.addr
+            return s.addr - binary.load_bias
     return None
 
 
@@ -785,13 +803,13 @@ _ELF64_SYM = struct.Struct("<IBBHQQ")
 
 
 def _symbol_value(binary: GoBinary, name: str) -> int | None:
-    """One symbol's value straight from .symtab/.strtab bytes: milliseconds, where reading
-    the whole table through pyelftools (GoBinary.symbols) takes most of a second on a big
-    binary."""
+    """One symbol's link-time value straight from .symtab/.strtab bytes: milliseconds,
+    where reading the whole table through pyelftools (GoBinary.symbols) takes most of a
+    second on a big binary."""
     cached = binary.__dict__.get("symbols")  # GoBinary.symbols already loaded: use it
     if cached is not None:
         sym = cached.get(name)
-        return sym.addr if sym is not None else None
+        return sym.addr - binary.load_bias if sym is not None else None
     symtab = binary.section_bytes(".symtab")
     strtab = binary.section_bytes(".strtab")
     if symtab is None or strtab is None:
@@ -809,5 +827,6 @@ def _symbol_value(binary: GoBinary, name: str) -> int | None:
     n = len(raw) // _ELF64_SYM.size
     for st_name, _info, _other, _shndx, value, _size in _ELF64_SYM.iter_unpack(raw[: n * _ELF64_SYM.size]):
         if st_name in offsets:
-            return value
+            address: int = value
+            return address
     return None

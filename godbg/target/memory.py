@@ -53,16 +53,20 @@ class Memory:
         return self.read(address, 1)[0]
 
     def u16(self, address: int) -> int:
-        return _U16.unpack(self.read(address, 2))[0]
+        value: int = _U16.unpack(self.read(address, 2))[0]
+        return value
 
     def u32(self, address: int) -> int:
-        return _U32.unpack(self.read(address, 4))[0]
+        value: int = _U32.unpack(self.read(address, 4))[0]
+        return value
 
     def u64(self, address: int) -> int:
-        return _U64.unpack(self.read(address, 8))[0]
+        value: int = _U64.unpack(self.read(address, 8))[0]
+        return value
 
     def i64(self, address: int) -> int:
-        return _I64.unpack(self.read(address, 8))[0]
+        value: int = _I64.unpack(self.read(address, 8))[0]
+        return value
 
     def ptr(self, address: int) -> int:
         return self.u64(address)
@@ -79,17 +83,6 @@ class Memory:
             raise FaultError(data, length, "implausible string length")
         raw = self.read(data, min(length, limit))
         return raw.decode("utf-8", errors="replace")
-
-    def cstring(self, address: int, limit: int = 4096) -> str:
-        out = bytearray()
-        while len(out) < limit:
-            chunk = self.read(address + len(out), min(64, limit - len(out)))
-            nul = chunk.find(b"\0")
-            if nul >= 0:
-                out += chunk[:nul]
-                break
-            out += chunk
-        return out.decode("utf-8", errors="replace")
 
     def readable(self, address: int, size: int = 1) -> bool:
         try:

@@ -120,10 +120,6 @@ class Func:
         return bool(self.flag & FUNC_FLAG_TOP_FRAME)
 
     @property
-    def is_spwrite(self) -> bool:
-        return bool(self.flag & FUNC_FLAG_SPWRITE)
-
-    @property
     def is_asm(self) -> bool:
         return bool(self.flag & FUNC_FLAG_ASM)
 
@@ -195,10 +191,10 @@ class Pclntab:
 
     @classmethod
     def from_binary(cls, binary: GoBinary) -> Pclntab:
-        sec = binary.sections.get(".gopclntab")
-        if sec is not None and sec.loaded and sec.size:
+        sec = binary.pclntab_section
+        if sec is not None:
             header_addr = sec.addr
-            data = bytes(binary.section_bytes(".gopclntab") or b"")
+            data = bytes(binary.section_bytes(sec.name) or b"")
         else:
             sym = binary.symbol("runtime.pclntab")
             if sym is None:
@@ -207,14 +203,17 @@ class Pclntab:
             end = binary.symbol("runtime.epclntab")
             size = (end.addr - sym.addr) if end is not None else _HEADER.size
             data = binary.read_vaddr(sym.addr, size)
+        # The file holds link-time pointers: relocate what is taken from it.
+        bias = binary.load_bias
         moduledata = _find_moduledata(binary, header_addr, data)
         text = gofunc = None
         if moduledata is not None:
-            text = moduledata[_MD_TEXT]
+            text = moduledata[_MD_TEXT] + bias if moduledata[_MD_TEXT] else None
             gofunc = _gofunc(binary, moduledata)
         if not text:
             text_start = _HEADER.unpack_from(data, 0)[7] if len(data) >= _HEADER.size else 0
-            text = text_start or (binary.sections[".text"].addr if ".text" in binary.sections else 0)
+            text = (text_start + bias if text_start else
+                    binary.sections[".text"].addr if ".text" in binary.sections else 0)
         if gofunc is None:
             sym = binary.symbol("go:func.*")
             gofunc = sym.addr if sym is not None else None
@@ -280,8 +279,8 @@ class Pclntab:
                 name_off = struct.unpack_from("<i", self.data, pos)[0]
                 by_name.setdefault(self._name(name_off), i)
             self._by_name = by_name
-        i = self._by_name.get(name)
-        return None if i is None else self.func_at(i)
+        index = self._by_name.get(name)
+        return None if index is None else self.func_at(index)
 
     def special_ids(self) -> dict[str, int]:
         """FuncID of each special runtime function present in the binary, by role name
@@ -462,8 +461,10 @@ class Pclntab:
 
 
 def _find_moduledata(binary: GoBinary, header_addr: int, data: bytes) -> tuple[int, ...] | None:
-    """The words of runtime.firstmoduledata, found by symbol or, in a stripped binary, by
-    scanning the data sections for a moduledata whose pcHeader is this pclntab."""
+    """The words of runtime.firstmoduledata as the file holds them (link-time pointers),
+    found by symbol or, in a stripped binary, by scanning the data sections for a
+    moduledata whose pcHeader is this pclntab."""
+    header_addr -= binary.load_bias
     funcname_addr = header_addr + _HEADER.unpack_from(data, 0)[8] if len(data) >= _HEADER.size else None
     sym = binary.symbol("runtime.firstmoduledata")
     if sym is not None:
@@ -492,14 +493,24 @@ def _find_moduledata(binary: GoBinary, header_addr: int, data: bytes) -> tuple[i
 def _gofunc(binary: GoBinary, words: tuple[int, ...]) -> int | None:
     """moduledata.gofunc: the word after `rodata`, which is the .rodata section's start.
     Probed at each release's position instead of trusting a version number."""
+    bias = binary.load_bias
     rodata = binary.sections.get(".rodata")
     for i in _MD_GOFUNC_CANDIDATES:
-        if rodata is not None and words[i - 1] == rodata.addr and words[i] >= rodata.addr:
-            return words[i]
+        if rodata is not None and words[i - 1] + bias == rodata.addr and words[i] + bias >= rodata.addr:
+            return words[i] + bias
     for i in _MD_GOFUNC_CANDIDATES:
-        if words[i - 1] and words[i] > words[i - 1] and binary.file_backed(words[i]) is not None:
-            return words[i]
+        if words[i - 1] and words[i] > words[i - 1] and binary.file_backed(words[i] + bias) is not None:
+            return words[i] + bias
     return None
+
+
+def package_of(function: str) -> str:
+    """The import path of a function's package: up to the first dot after the last slash
+    (as runtime.funcpkgpath cuts it)."""
+    paren = function.find("(")
+    slash = function.rfind("/", 0, paren if paren >= 0 else len(function))
+    dot = function.find(".", slash + 1)
+    return function[:dot] if dot >= 0 else function
 
 
 def print_name(name: str) -> str:

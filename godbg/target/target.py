@@ -10,11 +10,13 @@ from __future__ import annotations
 import signal as _signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from godbg.errors import BadInputError, UnsupportedError
 from godbg.target.binary import GoBinary
 from godbg.target.memory import CachedMemory
+
+_T = TypeVar("_T")
 
 # Register names per architecture: which entry of a thread's register set is what.
 PC_REG = {"amd64": "rip", "arm64": "pc"}
@@ -80,13 +82,19 @@ class Target:
     crash_thread: int | None = None
     description: str = ""
     # Per-stop memo for decoders (layouts, allgs, ...). Cleared with the memory cache.
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
     # Where the user's frame context comes from (gdb/delve selected frame): a callable
     # that resolves a local variable name to (address, type name), or None.
     local_resolver: Callable[[str], tuple[int, str] | None] | None = None
     warnings: list[str] = field(default_factory=list)
+    # Where a binary without a symbol table keeps its runtime globals: (target, name) ->
+    # (address, size) or None. The backends set it (runtime/globals_stripped.py: lookup_for),
+    # so that this module needs no runtime knowledge.
+    stripped_symbols: Callable[[Target, str], tuple[int, int] | None] | None = None
     # The backend object (core file, gdb inferior, delve client) kept alive with the target.
     backend: Any = None
+    # How this backend runs `panic replay` (commands/panic_cmd.ReplayHook), or None.
+    replay_hook: Any = None
 
     @property
     def goarch(self) -> str:
@@ -100,7 +108,8 @@ class Target:
         key = "threads"
         if key not in self.cache:
             self.cache[key] = self.threads_fn()
-        return self.cache[key]
+        threads: list[Thread] = self.cache[key]
+        return threads
 
     def thread(self, tid: int) -> Thread | None:
         for t in self.threads():
@@ -114,10 +123,11 @@ class Target:
         self.cache.clear()
         self.warnings.clear()
 
-    def memo(self, key: str, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: str, compute: Callable[[], _T]) -> _T:
         if key not in self.cache:
             self.cache[key] = compute()
-        return self.cache[key]
+        found: _T = self.cache[key]
+        return found
 
     def warn(self, message: str) -> None:
         """Note something the answer should carry; a corrupt structure can produce
@@ -161,9 +171,7 @@ class Target:
         return found[1] if found is not None else None
 
     def _stripped_symbol(self, name: str) -> tuple[int, int] | None:
-        from godbg.runtime.globals_stripped import is_stripped, stripped_symbol
-
-        return stripped_symbol(self, name) if is_stripped(self.binary) else None
+        return self.stripped_symbols(self, name) if self.stripped_symbols is not None else None
 
     def has_symbol(self, name: str) -> bool:
         try:

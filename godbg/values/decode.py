@@ -29,12 +29,25 @@ from typing import TYPE_CHECKING, Any, Callable
 from godbg.errors import CorruptError, FaultError
 from godbg.target import dwarf as dw
 from godbg.target.dwarf import GoType
-from godbg.values.model import DEFAULT_LIMITS, Iface, Limits, MapRef, Raw, Struct, hex_ptr, unreadable
+from godbg.values.model import (
+    DEFAULT_LIMITS,
+    ChanRef,
+    FuncRef,
+    Iface,
+    Limits,
+    MapRef,
+    Ptr,
+    Raw,
+    Struct,
+    hex_ptr,
+    unreadable,
+)
 
 if TYPE_CHECKING:
     from godbg.target.dwarf import DwarfInfo
     from godbg.target.memory import Memory
     from godbg.target.target import Target
+    from godbg.values.hooks import ValueHooks
 
 Decoder = Callable[..., Any]  # fn(buf, off, depth=0) -> value
 
@@ -82,10 +95,14 @@ class ValueDecoder:
         dwarf: DwarfInfo | None = None,
         limits: Limits = DEFAULT_LIMITS,
         types_base: int | None = None,
+        hooks: ValueHooks | None = None,
     ) -> None:
         self.memory = memory
         self.dwarf = dwarf
         self.limits = limits
+        self.hooks = hooks
+        # Pointers being followed right now (a cycle comes back to one) and how many.
+        self._path: set[int] = set()
         self._types_base = types_base
         self._compiled: dict[GoType, Decoder] = {}
         self._dynamic: dict[int, tuple[GoType | None, Any, bool]] = {}
@@ -160,6 +177,8 @@ class ValueDecoder:
             return _number_decoder(kind)
         if kind == dw.BOOL:
             return lambda buf, off, depth=0: buf[off] != 0
+        if self.limits.pointers and kind in (dw.POINTER, dw.FUNC, dw.CHAN):
+            return self._rich_decoder(t)
         if kind in dw.POINTER_SHAPED_KINDS and kind != dw.MAP:
             unpack = _U64.unpack_from
             return lambda buf, off, depth=0: hex_ptr(unpack(buf, off)[0])
@@ -186,6 +205,55 @@ class ValueDecoder:
             return complex_
         placeholder = Raw(f"<{t.kind} {t.name}>")
         return lambda buf, off, depth=0: placeholder
+
+    def _rich_decoder(self, t: GoType) -> Decoder:
+        """``print``'s rules: pointers followed, funcs named, channels summarised."""
+        unpack = _U64.unpack_from
+        memory = self.memory
+        lim = self.limits
+        hooks = self.hooks
+        path = self._path
+        kind = t.kind
+
+        def func(buf: Any, off: int, depth: int = 0) -> Any:
+            p = unpack(buf, off)[0]
+            if not p:
+                return None
+            try:
+                pc = memory.ptr(p)
+            except FaultError:
+                return FuncRef(func=unreadable(p))
+            name = hooks.func_name(pc) if hooks is not None else None
+            return FuncRef(func=name if name is not None else Raw(f"<func {pc:#x}>"))
+
+        def chan(buf: Any, off: int, depth: int = 0) -> Any:
+            p = unpack(buf, off)[0]
+            if not p:
+                return None
+            qcount, dataqsiz = hooks.chan_offsets() if hooks is not None else (0, 8)
+            try:
+                n: Any = memory.u64(p + qcount)
+                c: Any = memory.u64(p + dataqsiz)
+            except FaultError:
+                n = c = unreadable(p)
+            return ChanRef(chan=hex_ptr(p), len=n, cap=c)
+
+        def pointer(buf: Any, off: int, depth: int = 0) -> Any:
+            p = unpack(buf, off)[0]
+            if not p:
+                return None
+            elem = t.elem
+            if p in path:
+                return Ptr(ptr=hex_ptr(p), cycle=True)
+            if elem is None or elem.size <= 0 or len(path) >= lim.pointers:
+                return hex_ptr(p)
+            path.add(p)
+            try:
+                return Ptr(ptr=hex_ptr(p), value=self._nested_at(elem, p, depth + 1))
+            finally:
+                path.discard(p)
+
+        return func if kind == dw.FUNC else chan if kind == dw.CHAN else pointer
 
     def _string_decoder(self) -> Decoder:
         unpack = _Q_Q.unpack_from
@@ -234,7 +302,7 @@ class ValueDecoder:
 
         return map_
 
-    def _elements(self, elem: GoType) -> Callable[[Any, int, int, int], list]:
+    def _elements(self, elem: GoType) -> Callable[[Any, int, int, int], list[Any]]:
         """A function decoding ``k`` consecutive ``elem`` values from ``buf`` at ``off``."""
         code = _NUMBER_CODES.get(elem.kind)
         if code is not None and code not in "fd":  # floats need their NaN/Inf/float32 care
@@ -244,7 +312,7 @@ class ValueDecoder:
         size = elem.size
         holder: list[Decoder] = []
 
-        def many(buf: Any, off: int, k: int, depth: int) -> list:
+        def many(buf: Any, off: int, k: int, depth: int) -> list[Any]:
             if not holder:
                 holder.append(self.compile(elem))
             fn = holder[0]
@@ -343,6 +411,15 @@ class ValueDecoder:
                 except FaultError:
                     return Iface(type=unreadable(word), value=hex_ptr(data))
             dyn, name, direct = self._dynamic_type(type_addr)
+            if dyn is not None and lim.pointers and self.hooks is not None:
+                r = iface_value(dyn, name, direct, data, depth)
+                text = self.hooks.error_text(type_addr, data)
+                if text is not None:
+                    r["error"] = text
+                return r
+            return iface_value(dyn, name, direct, data, depth)
+
+        def iface_value(dyn: GoType | None, name: Any, direct: bool, data: int, depth: int) -> Iface:
             if dyn is None:
                 return Iface(type=name, value=hex_ptr(data))
             if depth >= lim.depth:
@@ -368,7 +445,10 @@ class ValueDecoder:
     def _itab_type_offset(self) -> int:
         if self._itab_type_off is None:
             off = _ITAB_TYPE_DEFAULT
-            if self.dwarf is not None:
+            found = self.hooks.itab_type_offset() if self.hooks is not None else None
+            if found is not None:
+                off = found
+            elif self.dwarf is not None:
                 for sname, fname in (("internal/abi.ITab", "Type"), ("runtime.itab", "_type")):
                     st = self.dwarf.type_by_name(sname)
                     f = st.field(fname) if st is not None else None
@@ -383,6 +463,11 @@ class ValueDecoder:
         hit = self._dynamic.get(type_addr)
         if hit is not None:
             return hit
+        if self.hooks is not None:
+            hit = self.hooks.dynamic_type(type_addr)
+            if hit is not None:
+                self._dynamic[type_addr] = hit
+                return hit
         dyn = None
         if self.dwarf is not None:
             dyn = self.dwarf.type_by_runtime_type(type_addr, self.types_base)
@@ -452,8 +537,11 @@ def decode_from(buf: bytes | memoryview, off: int, t: GoType, memory: Memory,
 def target_decoder(target: Target, limits: Limits = DEFAULT_LIMITS) -> ValueDecoder:
     """The target's ValueDecoder for these limits (memoized per stop, like every decoder's
     state, so its compiled closures are shared by everything that decodes)."""
+    from godbg.values.hooks import TargetHooks
+
     dwarf = target.binary.dwarf if target.binary.has_dwarf else None
-    return target.memo(f"values.decoder:{limits}", lambda: ValueDecoder(target.memory, dwarf, limits))
+    return target.memo(f"values.decoder:{limits}",
+                       lambda: ValueDecoder(target.memory, dwarf, limits, hooks=TargetHooks(target)))
 
 
 # Map keys and elems: strings are kept whole up to 64 KiB (a key cut short would be a

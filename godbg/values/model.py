@@ -14,6 +14,7 @@ serialize exactly like their base (``json.dumps`` sees a str or a dict) but let
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class Raw(str):
@@ -22,15 +23,33 @@ class Raw(str):
     __slots__ = ()
 
 
-class Struct(dict):
+class Struct(dict[str, Any]):
     __slots__ = ()
 
 
-class Iface(dict):
+class Iface(dict[str, Any]):
     __slots__ = ()
 
 
-class MapRef(dict):
+class MapRef(dict[str, Any]):
+    __slots__ = ()
+
+
+class Ptr(dict[str, Any]):
+    """A pointer followed: ``{"ptr": "0x…", "value": V}`` (or ``"cycle": true``)."""
+
+    __slots__ = ()
+
+
+class FuncRef(dict[str, Any]):
+    """A func value: ``{"func": "main.handler"}``."""
+
+    __slots__ = ()
+
+
+class ChanRef(dict[str, Any]):
+    """A channel summarised: ``{"chan": "0x…", "len": n, "cap": c}``."""
+
     __slots__ = ()
 
 
@@ -54,6 +73,9 @@ class Limits:
     depth: int = 8
     elems: int = 100
     string: int = 1024
+    # Pointer hops followed (``print --depth``); 0 keeps pointers as "0x…" words. With
+    # hops > 0 funcs are named, channels summarised and error values rendered too.
+    pointers: int = 0
 
 
 DEFAULT_LIMITS = Limits()

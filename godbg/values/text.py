@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from godbg.values.decode import go_float
-from godbg.values.model import Iface, MapRef, Raw
+from godbg.values.model import ChanRef, FuncRef, Iface, MapRef, Ptr, Raw
 
 # Past this many characters a value's text is cut (one value must not flood a terminal).
 MAX_TEXT = 4096
@@ -38,6 +38,18 @@ def _fmt(v: Any, out: list[str]) -> None:
     elif isinstance(v, MapRef):
         m = v.get("map")
         out.append("map(nil)" if m is None else f"map({m}, len {v.get('count')})")
+    elif isinstance(v, Ptr):
+        if v.get("cycle"):
+            out.append(f"{v.get('ptr')} <cycle>")
+        else:
+            out.append(f"({v.get('ptr')}) &")
+            _fmt(v.get("value"), out)
+    elif isinstance(v, FuncRef):
+        out.append(f"func {v.get('func')}")
+    elif isinstance(v, ChanRef):
+        out.append(f"chan({v.get('chan')}, len {v.get('len')}, cap {v.get('cap')})")
+    elif isinstance(v, Iface) and "error" in v:
+        out.append(f"{v.get('type')}({json.dumps(v['error'], ensure_ascii=False)})")
     elif isinstance(v, Iface):
         out.append(str(v.get("type")))
         out.append("(")

@@ -6,14 +6,11 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"sort"
-	"strconv"
-	"strings"
-	"time"
+
+	"godbg.test/parkpoint"
 )
 
 const (
@@ -38,23 +35,9 @@ type truth struct {
 	Panic        string         `json:"panic"`
 }
 
-// goid reads the current goroutine's id from the header line of its own stack trace.
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
 //go:noinline
 func worker(ch chan int, ids chan<- int64) {
-	ids <- goid()
+	ids <- parkpoint.Goid()
 	<-ch
 }
 
@@ -93,49 +76,12 @@ func main() {
 		t.MapKeys = append(t.MapKeys, k)
 	}
 	sort.Strings(t.MapKeys)
-	waitParked(t.WorkerIDs, "["+t.WaitReason)
-	writeTruth(t)
+	wants := make([]parkpoint.Want, 0, len(t.WorkerIDs))
+	for _, id := range t.WorkerIDs {
+		wants = append(wants, parkpoint.Want{Goid: id, State: t.WaitReason, Function: t.WorkerFunc})
+	}
+	parkpoint.WaitParked(wants)
+	parkpoint.WriteTruth(t)
 	readyForCore()
 	panic(panicMsg)
-}
-
-// waitParked returns once every goroutine in ids shows the given status in a
-// full stack dump, so the truth file never races with a worker still on its way
-// to the channel.
-func waitParked(ids []int64, status string) {
-	buf := make([]byte, 1<<20)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		parked := 0
-		for _, line := range strings.Split(dump, "\n") {
-			for _, id := range ids {
-				// "goroutine 6 [chan receive]:", with "gp=… m=…" before the
-				// bracket when GOTRACEBACK is crash.
-				if strings.HasPrefix(line, "goroutine "+strconv.FormatInt(id, 10)+" ") &&
-					strings.Contains(line, status) {
-					parked++
-				}
-			}
-		}
-		if parked == len(ids) {
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	panic("basic: workers did not park")
-}
-
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		panic(err)
-	}
 }

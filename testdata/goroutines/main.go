@@ -11,16 +11,16 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"godbg.test/parkpoint"
 )
 
 const (
@@ -67,7 +67,9 @@ var (
 	condMu sync.Mutex
 	cond   = sync.NewCond(&condMu)
 	ids    = make(chan idMsg)
-	spins  atomic.Int64
+	spins  int64 // atomic: how often spin went round its loop
+	// release starts spin's loop once every goroutine has parked.
+	release = make(chan struct{})
 	// spinTid is the thread spin runs on.
 	spinTid atomic.Int64
 	sink    int64
@@ -78,21 +80,7 @@ type idMsg struct {
 	id   int64
 }
 
-// goid reads the current goroutine's id from the header line of its own stack trace.
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
-
-func report(kind string) { ids <- idMsg{kind, goid()} }
+func report(kind string) { ids <- idMsg{kind, parkpoint.Goid()} }
 
 //go:noinline
 func recvWorker() {
@@ -212,20 +200,30 @@ func syscallReader(fd int) {
 }
 
 // spin runs on its own thread until the crash: a running goroutine. Its thread
-// id lets main aim the crashing signal at it.
+// id lets main aim the crashing signal at it. It parks once, so main can see it
+// settled with the others, and starts spinning when main closes release.
 //
+// It is go:nosplit so that the runtime can never preempt its loop (a nosplit
+// function has no safe point and no stack check): the crash finds it running, on
+// its own thread, every time. A preemptible loop is sometimes caught preempted
+// (runnable in runtime.asyncPreempt2), and then two runs' cores disagree. Main
+// turns the GC off first: no stop-the-world may come once it spins.
+//
+//go:nosplit
 //go:noinline
 func spin() {
 	runtime.LockOSThread()
 	spinTid.Store(int64(syscall.Gettid()))
 	report("running")
+	<-release
 	for {
-		spins.Add(1)
+		atomic.AddInt64(&spins, 1)
 	}
 }
 
 func main() {
 	runtime.GOMAXPROCS(procs)
+	debug.SetGCPercent(-1) // no stop-the-world once spin runs: it cannot be preempted
 	mu.Lock()
 	var pipe [2]int
 	if err := syscall.Pipe(pipe[:]); err != nil {
@@ -234,7 +232,7 @@ func main() {
 	t := truth{
 		GoVersion: runtime.Version(),
 		GOARCH:    runtime.GOARCH,
-		MainGoid:  goid(),
+		MainGoid:  parkpoint.Goid(),
 		Panic:     panicMsg,
 		Groups:    map[string]*group{},
 	}
@@ -283,14 +281,14 @@ func main() {
 		t.Panic = ""
 		t.Signal = "SIGQUIT"
 		t.SignalGoid = t.Groups["running"].IDs[0]
-		writeTruth(t)
+		parkpoint.WriteTruth(t)
 		readyForCore()
 		if err := syscall.Tgkill(syscall.Getpid(), int(spinTid.Load()), syscall.SIGQUIT); err != nil {
 			panic(err)
 		}
 		select {}
 	}
-	writeTruth(t)
+	parkpoint.WriteTruth(t)
 	readyForCore()
 	panic(panicMsg)
 }
@@ -300,58 +298,27 @@ func main() {
 //go:noinline
 func readyForCore() {}
 
-// waitSettled returns once every reported goroutine shows its final status in a
-// full stack dump, so the truth never races with a goroutine still on its way.
+// waitSettled returns once every reported goroutine shows its final state and
+// innermost main frame in a full stack dump, so the truth never races with a
+// goroutine still on its way. The spinning goroutine waits on release until
+// then; once released, its own counter says it reached its loop.
 func waitSettled(groups map[string]*group) {
-	want := map[int64]string{}
+	var wants []parkpoint.Want
 	for _, g := range groups {
 		for _, id := range g.IDs {
-			s := g.Status
+			w := parkpoint.Want{Goid: id, State: g.Status, Function: g.Function}
 			if g.WaitReason != "" {
-				s = g.WaitReason
+				w.State = g.WaitReason
 			}
-			want[id] = "[" + s
+			if g.Status == "running" {
+				w.State = "chan receive" // on release, until main lets it spin
+			}
+			wants = append(wants, w)
 		}
 	}
-	buf := make([]byte, 16<<20)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		dump := string(buf[:runtime.Stack(buf, true)])
-		settled := 0
-		for _, line := range strings.Split(dump, "\n") {
-			if !strings.HasPrefix(line, "goroutine ") {
-				continue
-			}
-			fields := strings.Fields(line)
-			id, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil {
-				continue
-			}
-			if s, ok := want[id]; ok && strings.Contains(line, s) {
-				settled++
-			}
-		}
-		// The spinning goroutine is "running" and shows no stack in a dump taken
-		// from another goroutine: count it once the rest have settled.
-		if settled >= len(want)-1 && spins.Load() > 0 {
-			time.Sleep(20 * time.Millisecond)
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-	panic("goroutines: workers did not settle")
-}
-
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		panic(err)
+	parkpoint.WaitParked(wants)
+	close(release)
+	for atomic.LoadInt64(&spins) == 0 {
+		runtime.Gosched()
 	}
 }

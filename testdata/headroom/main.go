@@ -7,11 +7,12 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"runtime"
 	"runtime/debug"
 	"unsafe"
+
+	"godbg.test/parkpoint"
 )
 
 const maxStack = 100_000_000 // not a power of two: the largest stack is 64 MiB
@@ -34,19 +35,6 @@ type truth struct {
 }
 
 var block = make(chan struct{})
-
-func goid() int64 {
-	buf := make([]byte, 64)
-	buf = buf[:runtime.Stack(buf, false)]
-	var id int64
-	for _, c := range buf[len("goroutine "):] {
-		if c < '0' || c > '9' {
-			break
-		}
-		id = id*10 + int64(c-'0')
-	}
-	return id
-}
 
 // recurse pushes n more frames of itself, each with a 64-byte local, then reports
 // from the deepest one and parks.
@@ -84,23 +72,26 @@ func overflow(n int) int {
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "overflow" {
 		debug.SetMaxStack(8 << 20)
-		writeTruth(truth{GoVersion: runtime.Version(), MaxStackSize: 8 << 20})
+		parkpoint.WriteTruth(truth{GoVersion: runtime.Version(), MaxStackSize: 8 << 20})
 		overflow(0)
 		return
 	}
 	debug.SetMaxStack(maxStack)
+	// The truth holds stack addresses: no collection may shrink (move) a stack
+	// between the report and the crash.
+	debug.SetGCPercent(-1)
 	results := make(chan parked)
 	for _, d := range depths {
 		d := d
 		go func() {
-			id := goid()
+			id := parkpoint.Goid()
 			recurse(d, func(addr uintptr) {
 				results <- parked{Goid: id, Depth: d, Frames: d + 1, LocalAddr: addr}
 			})
 		}()
 	}
 	go func() {
-		id := goid()
+		id := parkpoint.Goid()
 		bigFrame(func(addr uintptr) {
 			results <- parked{Goid: id, LocalAddr: addr, BigFrame: true, BigSize: 16 << 10}
 		})
@@ -109,20 +100,17 @@ func main() {
 	for i := 0; i < len(depths)+1; i++ {
 		t.Goroutines = append(t.Goroutines, <-results)
 	}
-	writeTruth(t)
+	// Each goroutine reported from inside its report closure: it is parked only
+	// once it blocks on <-block in the function that called the closure.
+	wants := make([]parkpoint.Want, 0, len(t.Goroutines))
+	for _, g := range t.Goroutines {
+		fn := "main.recurse"
+		if g.BigFrame {
+			fn = "main.bigFrame"
+		}
+		wants = append(wants, parkpoint.Want{Goid: g.Goid, State: "chan receive", Function: fn})
+	}
+	parkpoint.WaitParked(wants)
+	parkpoint.WriteTruth(t)
 	panic("headroom: the end")
-}
-
-func writeTruth(t truth) {
-	path := os.Getenv("GODBG_TRUTH")
-	if path == "" {
-		return
-	}
-	data, err := json.MarshalIndent(t, "", "  ")
-	if err != nil {
-		panic(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		panic(err)
-	}
 }

@@ -198,8 +198,14 @@ func makeSameSize() map[int]int {
 	panic("maps: no same-size grow after churning")
 }
 
+// followDepth is how deep godbg follows pointers in map values (print's default --depth).
+const followDepth = 2
+
 // render turns a Go value into what godbg's JSON shows for it.
-func render(v reflect.Value) any {
+func render(v reflect.Value) any { return renderAt(v, 0) }
+
+func renderAt(v reflect.Value, hops int) any {
+	render := func(v reflect.Value) any { return renderAt(v, hops) }
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		return v.Int()
@@ -227,7 +233,10 @@ func render(v reflect.Value) any {
 		if v.IsNil() {
 			return nil
 		}
-		return fmt.Sprintf("%#x", v.Pointer())
+		if hops >= followDepth {
+			return fmt.Sprintf("%#x", v.Pointer())
+		}
+		return map[string]any{"ptr": fmt.Sprintf("%#x", v.Pointer()), "value": renderAt(v.Elem(), hops+1)}
 	case reflect.Interface:
 		if v.IsNil() {
 			return nil

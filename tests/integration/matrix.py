@@ -7,11 +7,15 @@ program wrote about itself before it crashed (:attr:`Fixture.truth`, the JSON fi
 named by ``$GODBG_TRUTH``) and with Go's own ``GOTRACEBACK=crash`` traceback
 (:attr:`Fixture.traceback`).
 
+Builds of another architecture (:data:`ARM64_BUILDS`) run under qemu-user
+(:func:`emulator`), which dumps the guest's core the way the kernel would.
+
 Everything is cached under ``$GODBG_CACHE`` (default ``~/.cache/godbg``):
 
     go/<version>/bin/go                      toolchains (scripts/setup.sh installs them)
     go-build/                                GOCACHE for every toolchain
     fixtures/<program>/<build key>-<hash>/   one build: the binary, build.log
+                                             ($GODBG_FIXTURES moves this level)
         <core kind>-<hash>/                  one crash: core, stdout.txt, stderr.txt,
                                              truth.json, result.json
 
@@ -28,6 +32,7 @@ import fcntl
 import hashlib
 import json
 import os
+import platform
 import re
 import resource
 import shlex
@@ -80,8 +85,20 @@ class ToolchainMissing(MatrixError):
     """The build's Go toolchain is not installed (run scripts/setup.sh)."""
 
 
+class EmulatorMissing(MatrixError):
+    """A build of another architecture needs an emulator that is not installed."""
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("GODBG_CACHE") or Path.home() / ".cache" / "godbg").expanduser()
+
+
+def fixtures_dir() -> Path:
+    """Where built programs and their cores go: ``$GODBG_FIXTURES``, else
+    ``$GODBG_CACHE/fixtures``. ``scripts/test.sh --repeat N`` points it at a fresh
+    directory each round, so every round builds and crashes everything anew."""
+    override = os.environ.get("GODBG_FIXTURES")
+    return Path(override).expanduser() if override else cache_dir() / "fixtures"
 
 
 def _version_tuple(v: str) -> tuple[int, ...]:
@@ -98,6 +115,14 @@ class Build:
     stripped: bool = False  # -ldflags=-s -w: no symbol table, no DWARF
     gcflags: str = ""  # e.g. "all=-N -l"
     ldflags: str = ""
+    pie: bool = False  # -buildmode=pie: loaded at a random offset (ASLR)
+    external: bool = False  # -linkmode=external (gcc links; needs cgo)
+    goarch: str = "amd64"  # another architecture than the host's runs under qemu-user
+
+    @property
+    def cross(self) -> bool:
+        """Built for another architecture than this machine's: it runs under an emulator."""
+        return self.goarch != host_goarch()
 
     @property
     def key(self) -> str:
@@ -109,6 +134,12 @@ class Build:
             parts.append("cgo")
         if self.stripped:
             parts.append("stripped")
+        if self.pie:
+            parts.append("pie")
+        if self.external:
+            parts.append("ext")
+        if self.goarch != "amd64":
+            parts.append(self.goarch)
         for name, flags in (("gcflags", self.gcflags), ("ldflags", self.ldflags)):
             if flags:
                 parts.append(name + _short_hash(flags, 6))
@@ -158,25 +189,70 @@ class Build:
 
 #: The matrix: every supported toolchain, plus classic maps on a swiss-map runtime.
 BUILDS = [Build(v) for v in GO_VERSIONS] + [Build("1.24.11", goexperiment="noswissmap")]
+#: linux/arm64 builds of every toolchain, crashed under qemu-aarch64 and analysed here (core
+#: mode only: no gdb, gcore or live run). Tests opt in with ``@pytest.mark.arm64``.
+ARM64_BUILDS = [Build(v, goarch="arm64") for v in GO_VERSIONS]
+
+#: GOARCH of this machine's Python (the host the tests run on).
+_HOST_GOARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+#: The qemu-user program that runs a GOARCH's binaries on another host (Debian's qemu-user).
+EMULATORS = {"arm64": "qemu-aarch64", "amd64": "qemu-x86_64"}
 
 
-def select_builds(spec: Optional[str] = None, quick: bool = False) -> list[Build]:
+#: Where PIE variants run (docs/decisions.md): "all" adds `-buildmode=pie` on every
+#: selected release, "ends" only on the oldest and newest (gdb live, delve); `external`
+#: adds `-buildmode=pie -linkmode=external` (gcc) too, on the newest release only.
+PIE_SCOPES = ("all", "ends")
+
+
+def pie_variants(builds: Sequence[Build], scope: str, external: bool = False) -> list[Build]:
+    """The PIE variants a test marked ``@pytest.mark.pie(scope)`` adds to ``builds``."""
+    if scope not in PIE_SCOPES:
+        raise ValueError(f"pie scope must be one of {PIE_SCOPES}, not {scope!r}")
+    base = [b for b in builds if not (b.goexperiment or b.pie or b.stripped or b.cgo or b.external or b.cross)]
+    out = [b.variant(pie=True) for b in base if scope == "all" or b.go in QUICK_VERSIONS]
+    if external:
+        out += [b.variant(pie=True, external=True) for b in base if b.go == GO_VERSIONS[-1]]
+    return out
+
+
+def host_goarch() -> str:
+    return _HOST_GOARCH.get(platform.machine().lower(), platform.machine().lower())
+
+
+def emulator(build: Build) -> list[str]:
+    """The command prefix that runs the build's binaries here: [] for the host's own
+    architecture, else qemu-user's program, or :class:`EmulatorMissing`."""
+    if not build.cross:
+        return []
+    name = EMULATORS.get(build.goarch)
+    path = shutil.which(name) if name else None
+    if path is None:
+        raise EmulatorMissing(f"{name or 'an emulator'} is not installed, needed to run {build.goarch} "
+                              "binaries: run scripts/setup.sh (it installs Debian's qemu-user)")
+    return [path]
+
+
+def select_builds(spec: Optional[str] = None, quick: bool = False, cross: bool = False) -> list[Build]:
     """The builds a run covers. ``spec`` (or ``$GODBG_GO_VERSIONS``) is a comma list of
     versions (``1.24.11`` picks every build of it) or build keys
-    (``1.24.11-noswissmap``); ``quick`` (or ``GODBG_QUICK=1``) keeps QUICK_VERSIONS."""
+    (``1.24.11-noswissmap``, ``1.27.3-arm64``); ``quick`` (or ``GODBG_QUICK=1``) keeps
+    QUICK_VERSIONS; ``cross`` adds the ARM64_BUILDS."""
     spec = spec if spec is not None else os.environ.get("GODBG_GO_VERSIONS", "")
     quick = quick or os.environ.get("GODBG_QUICK", "") not in ("", "0")
     wanted = [w.strip() for w in spec.split(",") if w.strip()]
     if not wanted and quick:
         wanted = QUICK_VERSIONS
+    every = BUILDS + ARM64_BUILDS
+    pool = every if cross else BUILDS
     if not wanted:
-        return list(BUILDS)
-    known = {b.go for b in BUILDS} | {b.key for b in BUILDS}
+        return list(pool)
+    known = {b.go for b in every} | {b.key for b in every}
     unknown = [w for w in wanted if w not in known]
     if unknown:
         raise MatrixError(f"GODBG_GO_VERSIONS names {', '.join(unknown)}, not in the matrix: "
-                          f"{', '.join(b.key for b in BUILDS)}")
-    return [b for b in BUILDS if b.go in wanted or b.key in wanted]
+                          f"{', '.join(b.key for b in every)}")
+    return [b for b in pool if b.go in wanted or b.key in wanted]
 
 
 # --------------------------------------------------------------------- toolchains
@@ -212,8 +288,9 @@ def _go_env(build: Optional[Build] = None) -> dict[str, str]:
     env.update(GOTOOLCHAIN="local", GOFLAGS="-mod=mod", GOENV="off", GOWORK="off",
                GOCACHE=str(cache_dir() / "go-build"), GOTELEMETRY="off")
     if build is not None:
-        env["CGO_ENABLED"] = "1" if build.cgo else "0"
+        env["CGO_ENABLED"] = "1" if build.cgo or build.external else "0"
         env["GOEXPERIMENT"] = build.goexperiment
+        env["GOARCH"] = build.goarch
     return env
 
 
@@ -245,14 +322,36 @@ def _short_hash(text: str, n: int = 12) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:n]
 
 
+def local_modules(src: Path) -> list[Path]:
+    """The module at ``src`` and the local modules its go.mod replaces into it
+    (``replace godbg.test/parkpoint => ../parkpoint``): what a build reads."""
+    mods = [src]
+    for line in (src / "go.mod").read_text().splitlines():
+        m = re.match(r"\s*replace\s+\S+(?:\s+\S+)?\s+=>\s+(\.\.?/\S+)\s*$", line)
+        if m:
+            mods.append((src / m.group(1)).resolve())
+    return mods
+
+
 def build_dir(program: str | os.PathLike[str], build: Build) -> Path:
     src = program_dir(program)
     tc = toolchain(build.go)
     h = hashlib.sha256()
-    h.update(repr((BUILD_RECIPE, dataclasses.astuple(build), tc.version, str(tc.goroot))).encode())
-    for f in _source_files(src):
-        h.update(str(f.relative_to(src)).encode() + b"\0" + f.read_bytes() + b"\0")
-    return cache_dir() / "fixtures" / src.name / f"{build.key}-{h.hexdigest()[:12]}"
+    h.update(repr((BUILD_RECIPE, _build_identity(build), tc.version, str(tc.goroot))).encode())
+    for mod in local_modules(src):
+        for f in _source_files(mod):
+            h.update(mod.name.encode() + b"/" + str(f.relative_to(mod)).encode() + b"\0" + f.read_bytes() + b"\0")
+    return fixtures_dir() / src.name / f"{build.key}-{h.hexdigest()[:12]}"
+
+
+#: Build fields added after fixtures were first cached: they enter a build's hash only when
+#: set, so adding one does not retire every cached fixture.
+_LATE_FIELDS = {"goarch", "pie", "external"}
+
+
+def _build_identity(build: Build) -> tuple[Any, ...]:
+    return tuple(getattr(build, f.name) for f in dataclasses.fields(build)
+                 if f.name not in _LATE_FIELDS or getattr(build, f.name) != f.default)
 
 
 def build_program(program: str | os.PathLike[str], build: Build) -> Path:
@@ -276,8 +375,11 @@ build = build_program
 def _build_into(src: Path, build: Build, out: Path, name: str) -> None:
     tc = toolchain(build.go)
     tmp = _fresh_tmp(out)
-    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""), build.ldflags) if f)
+    ldflags = " ".join(f for f in (("-s -w" if build.stripped else ""),
+                                   ("-linkmode=external" if build.external else ""), build.ldflags) if f)
     cmd = [str(tc.go), "build", "-buildvcs=false", "-o", str(tmp / name)]
+    if build.pie:
+        cmd.append("-buildmode=pie")
     if build.gcflags:
         cmd.append(f"-gcflags={build.gcflags}")
     if ldflags:
@@ -285,7 +387,8 @@ def _build_into(src: Path, build: Build, out: Path, name: str) -> None:
     cmd.append(".")
     proc = subprocess.run(cmd, cwd=src, env=_go_env(build), capture_output=True, text=True,
                           timeout=BUILD_TIMEOUT)
-    log = f"$ {shlex.join(cmd)}\n# in {src}, GOEXPERIMENT={build.goexperiment!r} cgo={build.cgo}\n"
+    log = (f"$ {shlex.join(cmd)}\n# in {src}, GOEXPERIMENT={build.goexperiment!r} cgo={build.cgo} "
+           f"GOARCH={build.goarch}\n")
     (tmp / "build.log").write_text(log + proc.stdout + proc.stderr)
     if proc.returncode != 0:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -337,8 +440,9 @@ def crash(
     """Run the program built with ``build`` until it crashes, with ``GOTRACEBACK=crash``,
     and keep the core: the kernel's (``core_kind="kernel"``), gdb's ``gcore`` of the
     same process stopped at its fatal signal (``"gcore"``), or none (``"none"``).
-    ``env`` adds to the program's environment (a None value unsets a variable).
-    Cached, like builds."""
+    A build of another architecture runs under qemu-user, whose own dump of the guest
+    stands in for the kernel's (``"kernel"``). ``env`` adds to the program's
+    environment (a None value unsets a variable). Cached, like builds."""
     if core_kind not in ALL_CORE_KINDS:
         raise ValueError(f"core_kind must be one of {ALL_CORE_KINDS}, not {core_kind!r}")
     binary = build_program(program, build)
@@ -351,7 +455,7 @@ def crash(
             if not (out / "result.json").exists():
                 tmp = _fresh_tmp(out)
                 try:
-                    _crash_into(tmp, binary, list(args), env, core_kind, timeout)
+                    _crash_into(tmp, binary, list(args), env, core_kind, timeout, build)
                 except BaseException:
                     shutil.rmtree(tmp, ignore_errors=True)
                     raise
@@ -380,9 +484,14 @@ def program_env(workdir: Path, extra: Mapping[str, Optional[str]] = ()) -> dict[
 
 
 def _crash_into(workdir: Path, binary: Path, args: list[str], extra_env: Mapping[str, Optional[str]],
-                core_kind: str, timeout: float) -> None:
+                core_kind: str, timeout: float, build: Build) -> None:
     env = program_env(workdir, extra_env)
-    if core_kind == "gcore":
+    if build.cross:
+        if core_kind == "gcore":
+            raise MatrixError(f"{build.key} runs under {EMULATORS.get(build.goarch)}: gdb cannot gcore it")
+        result = _crash_emulated(workdir, binary, args, env, timeout, emulator(build),
+                                 want_core=core_kind == "kernel")
+    elif core_kind == "gcore":
         result = _crash_under_gdb(workdir, binary, args, env, timeout)
     else:
         result = _crash_by_kernel(workdir, binary, args, env, timeout, want_core=core_kind == "kernel")
@@ -414,6 +523,38 @@ def _crash_by_kernel(workdir: Path, binary: Path, args: list[str], env: dict[str
             os.rename(workdir / core, workdir / "core")
             core = "core"
     return {"core": core, "signal": sig, "returncode": returncode, "kind": "kernel" if want_core else "none"}
+
+
+def _crash_emulated(workdir: Path, binary: Path, args: list[str], env: dict[str, str], timeout: float,
+                    emulator_cmd: list[str], want_core: bool) -> dict[str, Any]:
+    """Run a binary of another architecture under qemu-user. qemu writes the guest's own
+    core itself, as ``qemu_<prog>_<date>_<pid>.core`` in the working directory (when
+    RLIMIT_CORE allows), and then dies of the same signal; a core of qemu itself that the
+    kernel may also write is of no use and is removed."""
+    before = set(os.listdir(workdir))
+    with open(workdir / "stdout.txt", "wb") as out, open(workdir / "stderr.txt", "wb") as err:
+        returncode = _run_killable([*emulator_cmd, str(binary), *args], timeout, cwd=workdir, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                   preexec_fn=_allow_cores if want_core else _forbid_cores)
+    sig = _signal_name(-returncode) if returncode < 0 else None
+    new = set(os.listdir(workdir)) - before - {"stdout.txt", "stderr.txt", "truth.json"}
+    guest = sorted(n for n in new if n.startswith("qemu_") and n.endswith(".core"))
+    for name in new - set(guest):
+        (workdir / name).unlink()  # qemu's own core
+    if sig is None:
+        raise MatrixError(f"{binary.name} {shlex.join(args)} did not crash under {emulator_cmd[0]} "
+                          f"(exit status {returncode}); stderr:\n{_tail(workdir / 'stderr.txt')}")
+    core = None
+    if want_core:
+        if len(guest) != 1:
+            raise MatrixError(f"{binary.name} died of {sig} under {emulator_cmd[0]} but left {len(guest)} "
+                              f"qemu_*.core files in {workdir} (RLIMIT_CORE "
+                              f"{resource.getrlimit(resource.RLIMIT_CORE)})")
+        os.rename(workdir / guest[0], workdir / "core")
+        core = "core"
+        make_sparse(workdir / "core")  # qemu writes every page, zeros of reserved heap included
+    return {"core": core, "signal": sig, "returncode": returncode, "kind": "kernel" if want_core else "none",
+            "emulator": os.path.basename(emulator_cmd[0])}
 
 
 def _crash_under_gdb(workdir: Path, binary: Path, args: list[str], env: dict[str, str],
@@ -519,7 +660,7 @@ def run(program: str | os.PathLike[str], build: Build, args: Sequence[str] = (),
     """Run a program to its end, not cached: for programs that are not meant to crash."""
     binary = build_program(program, build)
     workdir = cwd or binary.parent
-    return subprocess.run([str(binary), *args], cwd=workdir, env=program_env(workdir, env or {}),
+    return subprocess.run([*emulator(build), str(binary), *args], cwd=workdir, env=program_env(workdir, env or {}),
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
                           preexec_fn=_forbid_cores)
 

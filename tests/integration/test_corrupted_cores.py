@@ -34,9 +34,11 @@ HANG_SECONDS = 20
 
 COMMANDS = {
     "basic": [["info"], ["goroutines"], ["bt", "1"], ["ms"], ["headroom"], ["panic"], ["map", "main.table"],
-              ["report"]],
+              ["report"], ["waits"], ["leaks"]],
     "maps": [["map", "main.structKV", "--stats"], ["map", "main.growing", "--stats"], ["map", "main.nested"],
              ["map", "main.ifaceVals"], ["map", "main.bigKV"]],
+    "printing": [["print", "main.gCfg"], ["print", "main.gCycle", "--depth", "50"], ["print", "main.gErrs"],
+                 ["print", "main.gItems[3].P"], ["map", "main.gItems"], ["bt", "1", "--full"]],
 }
 
 
@@ -105,7 +107,7 @@ def _cases(program: str):
 @pytest.mark.slow
 @pytest.mark.core_kinds("kernel")
 @pytest.mark.builds(lambda b: b.go in ("1.22.10", "1.27.3") and not b.goexperiment)
-@pytest.mark.parametrize("program,argv", _cases("basic") + _cases("maps"))
+@pytest.mark.parametrize("program,argv", _cases("basic") + _cases("maps") + _cases("printing"))
 def test_corrupted_core_gives_answer_or_godbg_error(build, core_kind, program, argv):
     fx = matrix.crash(program, build, core_kind=core_kind)
     binary = GoBinary(str(fx.binary))

@@ -37,6 +37,8 @@ COMMAND_ARGS: dict[str, list[list[str]]] = {
     "goroutines": [["goroutines"], ["goroutines", "--group"]],
     "bt": [["bt", CRASH_GOID], ["bt", CRASH_GOID, "--full"]],
     "map": [["map", "main.table"], ["map", "main.table", "--stats"]],
+    "check": [["check", "--max-goroutines", "3", "--no-panic", "--headroom", "1"]],
+    "print": [["print", "main.table"], ["print", "len(main.table)"]],
 }
 PROMPT = r"\(godbg-dlv\) "
 LIVE_TIMEOUT = 60
@@ -76,6 +78,7 @@ def _answer(p: subprocess.CompletedProcess[str]) -> tuple[int, object]:
     return p.returncode, p.stderr.strip()
 
 
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("argv", _command_lines(), ids=lambda a: "-".join(a))
 def test_core_same_as_core_mode(build: matrix.Build, core_kind: str, argv: list[str]) -> None:
     fx = _fixture(build, core_kind)
@@ -116,13 +119,28 @@ def _processes() -> dict[int, tuple[str, list[str]]]:
     return out
 
 
+#: Every process a live test starts carries this in its environment (dlv and the
+#: program inherit it from godbg), so a leftover check counts this test worker's
+#: processes only, never those of another worker or of anyone else on the machine.
+OWNER = f"GODBG_TEST_OWNER={os.getpid()}"
+
+
+def _ours(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return OWNER.encode() in f.read().split(b"\0")
+    except OSError:
+        return False
+
+
 def _leftovers(before: dict[int, tuple[str, list[str]]], binary: Path, keep: int | None = None) -> list[str]:
-    """New dlv processes, and processes of ``binary`` other than ``keep``."""
+    """New dlv processes, and processes of ``binary`` other than ``keep``, that this
+    test worker started."""
     left = []
     for pid, (_state, argv) in _processes().items():
         if pid in before or pid == keep or not argv:
             continue
-        if os.path.basename(argv[0]) == "dlv" or argv[0] == str(binary):
+        if (os.path.basename(argv[0]) == "dlv" or argv[0] == str(binary)) and _ours(pid):
             left.append(f"{pid}: {' '.join(argv)}")
     return left
 
@@ -165,9 +183,12 @@ def _json(child, line: str) -> dict:
 def _live_env(workdir: Path) -> dict[str, str]:
     env = matrix.program_env(workdir)
     env.update(TERM="dumb", NO_COLOR="1", PYTHONPATH=str(matrix.REPO))
+    key, value = OWNER.split("=", 1)
+    env[key] = value
     return env
 
 
+@pytest.mark.pie("ends")
 def test_exec_interactive(build: matrix.Build, tmp_path: Path) -> None:
     binary = matrix.build_program(PROGRAM, build)
     before = _processes()
@@ -193,7 +214,7 @@ def test_exec_interactive(build: matrix.Build, tmp_path: Path) -> None:
         if registry.find("bt"):
             got = _json(child, f"bt {CRASH_GOID}")
             assert got["frames"][0]["function"] == "main.readyForCore"
-        assert "Command failed" in _run(child, "print no_such_variable")  # delve's error, prompt alive
+        assert "Command failed" in _run(child, "whatis no_such_variable")  # delve's error, prompt alive
         _run(child, "info --bogus", r"godbg: .*--bogus")  # godbg's error, prompt alive
 
         _run(child, "continue", r"unrecovered-panic")

@@ -27,6 +27,7 @@ def parse_bt(text: str) -> list[tuple[int, int | None, str, str, int]]:
     return out
 
 
+@pytest.mark.pie("ends")
 @pytest.mark.parametrize("program", ["headroom"])
 def test_gdb_bt_of_parked_goroutines(build, core_kind, program):
     fx = matrix.crash(program, build, core_kind=core_kind)
@@ -62,6 +63,7 @@ def test_frame_and_args_on_goroutine(build, core_kind):
     assert parse_bt(res.outputs[3])[0][2] != "runtime.gopark"
 
 
+@pytest.mark.pie("ends")
 def test_gdb_bt_of_goroutines_live(build, tmp_path):
     """Live: the program stopped by gdb at its fatal SIGABRT, after Go printed its own
     traceback of every goroutine (which this run's frames are compared with). Goroutine
@@ -97,6 +99,7 @@ def test_gdb_bt_of_goroutines_live(build, tmp_path):
 
 
 @pytest.mark.builds(lambda b: not b.goexperiment)
+@pytest.mark.pie("ends")
 def test_go_goroutines_and_bt_live_match_go(build, tmp_path, monkeypatch):
     """`go goroutines` and `go bt N` in gdb on the live goroutines program, stopped at its
     fatal SIGABRT after Go printed its traceback: the same checks as on cores, against
@@ -129,3 +132,78 @@ def test_go_goroutines_and_bt_live_match_go(build, tmp_path, monkeypatch):
     monkeypatch.setattr(tg, "run_json", lambda _fx, *argv: answers[" ".join(argv)])
     tg.check_goroutines(Live())
     tg.check_backtraces(Live(), "panic")
+
+
+RUNAWAY_FRAME = "0x0000000000000000 in ??"
+
+
+@pytest.mark.core_kinds("kernel")
+def test_gdb_bt_of_goroutine_interrupted_on_its_thread(build, core_kind):
+    """A goroutine running on a thread when the crash came (SIGQUIT mode: spin, on the
+    thread the signal went to): its pc is the interrupted instruction, not a return
+    address, and gdb's `bt` names it as Go does (gdb alone looks it up at pc−1 and can
+    land in an inlined call or on the line before). No bt ends in a pc-0 frame."""
+    fx = matrix.crash("goroutines", build, args=["signal"], core_kind=core_kind)
+    running = [g for g in fx.traceback.goroutines if g.status == "running" and g.frames and g.frames[0].pc]
+    assert running, "Go's traceback shows no running goroutine with frames"
+    goids = sorted({g.id for g in running}) + [1]
+    cmds = []
+    for goid in goids:
+        cmds += [f"go goroutine {goid}", "bt 12", "go goroutine none"]
+    res = gdb_batch(cmds, str(fx.binary), str(fx.core))
+    for i, goid in enumerate(goids):
+        text = res.outputs[3 * i + 1]
+        assert RUNAWAY_FRAME not in text, text
+        if goid not in {g.id for g in running}:
+            continue
+        frames = [f for f in parse_bt(text) if f[0] >= 1]
+        assert frames, text + res.stderr[-2000:]
+        want = fx.traceback.goroutine(goid).frames[0]
+        _lvl, pc, func, file, line = frames[0]
+        assert (func, pc, file, line) == (want.function.split("(")[0], want.pc, want.file, want.line), text
+
+
+@pytest.mark.core_kinds("kernel")
+@pytest.mark.builds(lambda b: b.at_least("1.26") and not b.goexperiment)
+def test_dead_selects_deadextra(build, core_kind, tmp_path):
+    """A program linked with runtime/cgo (here by the external linker) has an extra M
+    whose goroutine is _Gdeadextra (Go 1.26+): `goroutines --status dead` lists it with
+    the dead ones, as gdb reads allgs."""
+    import json
+
+    fx = matrix.crash("basic", build.variant(pie=True, external=True), core_kind=core_kind)
+    script = tmp_path / "statuses.py"
+    script.write_text(
+        "allgs = gdb.parse_and_eval(\"'runtime.allgs'\")\n"
+        "for i in range(int(allgs['len'])):\n"
+        "    g = allgs['array'][i]\n"
+        "    print('G', int(g['goid']), int(g['atomicstatus']['value']) & ~0x1000)\n")
+    res = gdb_batch([f"source {script}", "go goroutines --status dead --json"], str(fx.binary), str(fx.core))
+    statuses = dict(tuple(map(int, line.split()[1:])) for line in res.outputs[0].splitlines()
+                    if line.startswith("G "))
+    dead_extra = {goid for goid, st in statuses.items() if st == 11}
+    assert dead_extra, f"gdb sees no _Gdeadextra goroutine: {statuses}"
+    doc = json.loads(res.outputs[1])
+    ours = {g["id"]: g["status"] for g in doc["goroutines"]}
+    assert set(ours) == {goid for goid, st in statuses.items() if st in (6, 11)}
+    assert {goid for goid, st in ours.items() if st == "deadextra"} == dead_extra
+
+
+def test_go_command_reports_a_failed_load(tmp_path):
+    """gdb's Python without godbg's dependencies: `go info` repeats why godbg did not
+    load, in one line, instead of falling through to gdb's goto-bookmark."""
+    import os
+    import shutil
+    import subprocess
+
+    shutil.copytree(os.path.join(matrix.REPO, "godbg"), tmp_path / "godbg",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(os.path.join(matrix.REPO, "gdbinit.py"), tmp_path / "gdbinit.py")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "dumb"}
+    p = subprocess.run(["gdb", "-nx", "-q", "-batch", "-ex", f"source {tmp_path / 'gdbinit.py'}",
+                        "-ex", "go info", "-ex", "echo still-here\\n"],
+                       capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
+    both = p.stdout + p.stderr
+    assert "goto-bookmark" not in both and "bookmark" not in both, both
+    lines = [ln for ln in p.stderr.splitlines() if ln.startswith("godbg")]
+    assert len(lines) == 2 and lines[0] == lines[1] and "pyelftools" in lines[0], both

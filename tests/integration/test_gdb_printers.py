@@ -36,3 +36,17 @@ def test_print_small_map(build, core_kind, with_runtime_gdb):
     got = sorted((int(k), v) for k, v in ENTRY.findall(m.group(4)))
     assert got == sorted((k, v) for k, v in want["entries"])
     assert res.outputs[1].endswith("= map[string]int nil")
+
+
+# [3] = {X = 2, Y = 4}: gdb's own print of the struct a map[int]*Point elem points to.
+POINTED = re.compile(r"\[(-?\d+)\] = \{X = (-?\d+), Y = (-?\d+)\}")
+
+
+@pytest.mark.core_kinds("kernel")
+def test_pointer_elems_print_as_the_structs_they_point_to(build, core_kind):
+    fx = matrix.crash("maps", build, core_kind=core_kind)
+    want = {k: (v["value"]["X"], v["value"]["Y"]) for k, v in fx.truth["maps"]["ptrVals"]["entries"] if v}
+    res = gdb_batch(["print 'main.ptrVals'"], str(fx.binary), str(fx.core))
+    got = {int(k): (int(x), int(y)) for k, x, y in POINTED.findall(res.outputs[0])}
+    assert got == want, res.outputs[0] + res.stderr[-2000:]
+    assert "0x" not in res.outputs[0].split("=", 1)[1].replace("[0] = nil", "")

@@ -113,6 +113,8 @@ def compare_stack(ours: list[dict], theirs: go_tb.Stack, *, allow_prefix: tuple[
     return problems
 
 
+@pytest.mark.pie("all", external=True)
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_go_traceback(build: matrix.Build, mode: str, core_kind: str) -> None:
     check_goroutines(fixture(build, mode, core_kind))
@@ -154,6 +156,8 @@ def check_goroutines(fx: matrix.Fixture) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
+@pytest.mark.pie("all", external=True)
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", MODES)
 def test_every_backtrace_matches_go(build: matrix.Build, mode: str, core_kind: str) -> None:
     check_backtraces(fixture(build, mode, core_kind), mode)
@@ -186,6 +190,7 @@ def check_backtraces(fx: matrix.Fixture, mode: str) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", MODES)
 def test_goroutines_match_the_truth(build: matrix.Build, mode: str) -> None:
     fx = fixture(build, mode)
@@ -222,6 +227,7 @@ def test_goroutines_match_the_truth(build: matrix.Build, mode: str) -> None:
     assert not problems, "\n".join(problems[:40])
 
 
+@pytest.mark.arm64
 def test_filters_and_groups(build: matrix.Build) -> None:
     fx = fixture(build, "panic")
     truth = fx.truth
@@ -244,6 +250,7 @@ def test_filters_and_groups(build: matrix.Build) -> None:
     assert all(g["status"].startswith("dead") for g in dead["goroutines"])
 
 
+@pytest.mark.arm64
 def test_system_stacks_match_go(build: matrix.Build) -> None:
     """Signal mode: every M dumped its g0 stack from its own signal handler; `bt --m`
     walks the same frames, through the handler and the kernel's signal frame."""
@@ -273,6 +280,7 @@ def test_system_stacks_match_go(build: matrix.Build) -> None:
             assert g0["lo"] <= g0["sp"] <= g0["hi"] and g0["used"] == g0["hi"] - g0["sp"]
 
 
+@pytest.mark.arm64
 def test_cli_and_text(build: matrix.Build) -> None:
     fx = fixture(build, "panic")
     out = run_cli(fx, "goroutines", "--json")
@@ -314,6 +322,7 @@ G0_CRASH_FRAMES = ("runtime.raise", "runtime.dieFromSignal", "runtime.crash", "r
                    "runtime.fatalthrow")
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", ["overflow", "deadlock", "mapwrites"])
 def test_throws_match_go(build: matrix.Build, mode: str) -> None:
     """Fatal errors (testdata/panics): the throwing goroutine's frames continue from its

@@ -25,6 +25,7 @@ def fx(build, core_kind) -> matrix.Fixture:
     return matrix.crash(PROGRAM, build, core_kind=core_kind)
 
 
+@pytest.mark.arm64
 @pytest.mark.core_kinds("kernel")
 def test_limits_are_what_the_program_set(fx):
     doc = godbg_json(fx, "headroom")
@@ -34,6 +35,8 @@ def test_limits_are_what_the_program_set(fx):
     assert godbg_json(fx, "info")["maxstacksize"] == fx.truth["maxstacksize"]
 
 
+@pytest.mark.pie("all")
+@pytest.mark.arm64
 def test_goroutines_match_truth_and_traceback(fx):
     doc = godbg_json(fx, "headroom")
     by_id = {g["id"]: g for g in doc["goroutines"]}
@@ -73,6 +76,7 @@ def test_goroutines_match_truth_and_traceback(fx):
     assert doc["goroutines"][0]["id"] == deepest["goid"]
 
 
+@pytest.mark.arm64
 @pytest.mark.core_kinds("kernel")
 def test_check_exit_status_on_either_side(fx):
     doc = godbg_json(fx, "headroom")
@@ -106,6 +110,7 @@ def test_agrees_with_gdb_reading_of_g(fx):
         assert (g["lo"], g["hi"], g["sp"]) == (lo, hi, sp)
 
 
+@pytest.mark.arm64
 @pytest.mark.core_kinds("kernel")
 def test_stack_overflow_core(build, core_kind):
     fx = matrix.crash(PROGRAM, build, args=["overflow"], core_kind=core_kind)

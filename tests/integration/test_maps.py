@@ -88,6 +88,8 @@ def _check_stats(stats: dict, state: dict, impl: str) -> list[str]:
     return [] if got == want else [f"stats {got} != program's own {want}"]
 
 
+@pytest.mark.pie("all")
+@pytest.mark.arm64
 def test_every_map_matches_the_truth(build: matrix.Build) -> None:
     _check_all(_fixture(build))
 
@@ -107,6 +109,7 @@ def test_split_groups_match_the_truth() -> None:
     assert stats["split_group"] and stats["indirect_key"] and stats["indirect_elem"]
 
 
+@pytest.mark.arm64
 @pytest.mark.builds(lambda b: b.map_impl == "classic")
 def test_growth_in_progress_is_visible(build: matrix.Build) -> None:
     fx = _fixture(build)
@@ -132,6 +135,7 @@ def test_jsonl_entries_match_the_truth(build: matrix.Build) -> None:
     assert bad.returncode == 2 and "--stats" in bad.stderr
 
 
+@pytest.mark.arm64
 def test_limits_text_and_errors(build: matrix.Build) -> None:
     fx = _fixture(build)
     doc = json.loads(godbg(fx, "map", "main.huge", "--json", "--limit", "10").stdout)

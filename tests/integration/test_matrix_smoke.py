@@ -115,6 +115,13 @@ def test_selection() -> None:
     assert {b.key: b.map_impl for b in matrix.BUILDS if b.go == "1.24.11"} == {
         "1.24.11": "swiss", "1.24.11-noswissmap": "classic"}
     assert matrix.Build("1.23.9").map_impl == "classic"
+    # arm64 builds: only for tests marked arm64 (conftest passes cross=True for them)
+    assert [b.key for b in matrix.select_builds("1.27.3", cross=True)] == ["1.27.3", "1.27.3-arm64"]
+    assert matrix.select_builds("1.27.3-arm64") == []
+    assert [b.key for b in matrix.select_builds("1.22.10-arm64", cross=True)] == ["1.22.10-arm64"]
+    assert matrix.Build("1.27.3", goarch="arm64").cross and not matrix.Build("1.27.3").cross
+    # a field added later enters a build's hash only when set: old fixtures stay valid
+    assert matrix._build_identity(matrix.Build("1.27.3")) == ("1.27.3", "", False, False, "", "")
 
 
 @pytest.mark.core_kinds("kernel")

@@ -64,6 +64,8 @@ def _crashing_goroutine(fx: matrix.Fixture) -> int:
     return fx.traceback.goroutines[0].id
 
 
+@pytest.mark.pie("all")
+@pytest.mark.arm64
 def test_chain_matches_go(build: matrix.Build) -> None:
     fx = _fixture(build, "chain")
     doc = _panic_json(fx)
@@ -84,6 +86,7 @@ def test_chain_matches_go(build: matrix.Build) -> None:
     assert "main.level3" in functions and "runtime.gopanic" in functions
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", RUNTIME_ERROR_MODES)
 def test_runtime_errors(build: matrix.Build, mode: str) -> None:
     fx = _fixture(build, mode)
@@ -95,6 +98,7 @@ def test_runtime_errors(build: matrix.Build, mode: str) -> None:
     assert doc["goroutine"] == _crashing_goroutine(fx)
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("mode", FATAL_MODES)
 def test_fatal_errors(build: matrix.Build, mode: str) -> None:
     fx = _fixture(build, mode)
@@ -108,6 +112,7 @@ def test_fatal_errors(build: matrix.Build, mode: str) -> None:
         assert doc["goroutine"] is not None and doc["frames"]
 
 
+@pytest.mark.arm64
 def test_text_output(build: matrix.Build) -> None:
     fx = _fixture(build, "chain")
     p = godbg_panic(fx)

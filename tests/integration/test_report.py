@@ -21,6 +21,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 pytestmark = pytest.mark.core_kinds("kernel")
 
 
+@pytest.mark.arm64
 def test_panic_chain_headline(build, core_kind):
     fx = matrix.crash("panics", build, args=["chain"], core_kind=core_kind)
     first = godbg_core(fx, "report").stdout.splitlines()[0]
@@ -34,6 +35,7 @@ def test_panic_chain_headline(build, core_kind):
     assert doc["groups"][0]["ids"][0] == doc["panic"]["goroutine"]  # the crashing one first
 
 
+@pytest.mark.arm64
 @pytest.mark.parametrize("program,args", [("panics", ["overflow"]), ("headroom", ["overflow"])])
 def test_stack_overflow_headline(build, core_kind, program, args):
     fx = matrix.crash(program, build, args=args, core_kind=core_kind)
@@ -49,6 +51,7 @@ def test_stack_overflow_headline(build, core_kind, program, args):
     assert doc["depth"] * doc["frame_bytes"] <= doc["size"] < (doc["depth"] + 64) * doc["frame_bytes"]
 
 
+@pytest.mark.arm64
 def test_goroutine_groups(build, core_kind):
     fx = matrix.crash("goroutines", build, core_kind=core_kind)
     doc = godbg_json(fx, "report", "--groups", "0")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from godbg.backends.core.corefile import AMD64_REGS, NT_PRSTATUS, NT_SIGINFO
+from godbg.backends.core.corefile import NT_PRSTATUS, NT_SIGINFO, REGS_BY_ARCH
 
 EHDR = 64
 PHDR = 56
@@ -17,7 +17,11 @@ class CoreSpec:
     threads: list[tuple[int, dict[str, int], int]] = field(default_factory=list)  # tid, regs, cursig
     segments: list[tuple[int, bytes, int]] = field(default_factory=list)  # vaddr, data, memsz (0 = len)
     siginfo: tuple[int, int, int] | None = None  # signo, code, addr
-    machine: int = 62
+    machine: int = 62  # EM_X86_64; EM_AARCH64 is 183
+
+    @property
+    def goarch(self) -> str:
+        return "arm64" if self.machine == 183 else "amd64"
 
 
 def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
@@ -25,18 +29,19 @@ def _note(ntype: int, desc: bytes, name: bytes = b"CORE\0") -> bytes:
     return struct.pack("<III", len(name), len(desc), ntype) + pad(name) + pad(desc)
 
 
-def prstatus(tid: int, regs: dict[str, int], cursig: int) -> bytes:
+def prstatus(tid: int, regs: dict[str, int], cursig: int, goarch: str = "amd64") -> bytes:
     head = bytearray(112)
     struct.pack_into("<H", head, 12, cursig)
     struct.pack_into("<i", head, 32, tid)
-    body = struct.pack(f"<{len(AMD64_REGS)}Q", *(regs.get(n, 0) for n in AMD64_REGS))
+    names = REGS_BY_ARCH[goarch]
+    body = struct.pack(f"<{len(names)}Q", *(regs.get(n, 0) for n in names))
     return bytes(head) + body + b"\0" * 8  # pr_fpvalid + pad
 
 
 def build_core(spec: CoreSpec) -> bytes:
     notes = b""
     for tid, regs, cursig in spec.threads:
-        notes += _note(NT_PRSTATUS, prstatus(tid, regs, cursig))
+        notes += _note(NT_PRSTATUS, prstatus(tid, regs, cursig, spec.goarch))
     if spec.siginfo:
         signo, code, addr = spec.siginfo
         notes += _note(NT_SIGINFO, struct.pack("<iiiiQ", signo, 0, code, 0, addr) + b"\0" * 104)

@@ -32,6 +32,19 @@ def test_threads_and_signal(tmp_path):
     assert core.siginfo.name == "SIGABRT"
 
 
+def test_aarch64_threads(tmp_path):
+    """struct user_pt_regs in an aarch64 NT_PRSTATUS (392 bytes, as qemu-aarch64 and the
+    kernel write it): x0..x30, sp, pc, pstate; x29 is the frame pointer, x30 LR."""
+    spec = CoreSpec(threads=[(7, {"pc": 0x90378, "sp": 0x4000_0bf0, "x29": 0x4000_0c00, "x30": 0x6c52c,
+                                  "pstate": 0x6000_0000}, 6), (8, {"pc": 0x90000}, 0)],
+                    segments=[(0x10000, b"\0" * 64, 0)], machine=183)
+    core = CoreFile(write(tmp_path, build_core(spec)))
+    assert core.goarch == "arm64"
+    t = core.crash_thread
+    assert (t.tid, t.pc, t.sp, t.fp, t.lr) == (7, 0x90378, 0x4000_0bf0, 0x4000_0c00, 0x6c52c)
+    assert t.regs["pstate"] == 0x6000_0000 and core.threads[1].lr == 0
+
+
 def test_memory_within_and_outside_segments(tmp_path):
     core = CoreFile(write(tmp_path, build_core(sample_spec())))
     assert core.read_own(0x10010, 4) == bytes([16, 17, 18, 19])

@@ -26,8 +26,6 @@ import gen_layouts  # noqa: E402
 
 CORE_STRUCTS = ("runtime.g", "runtime.m", "runtime.gobuf", "runtime.stack", "runtime._panic", "runtime._defer",
                 "runtime.funcval", "runtime.moduledata", "internal/abi.Type")
-# G/M fields a release may lack (FieldReader reads them as 0).
-OPTIONAL_FIELDS = {"sched_lr", "parent_goid", "throwing"}
 TEXT = 0x401000
 DATA = 0x600000
 
@@ -57,8 +55,19 @@ def test_the_fields_the_decoders_read_are_recorded() -> None:
             for alias, (path, _fmt) in spec.items():
                 if alias == "status":
                     assert path in fields or "atomicstatus" in fields
-                elif alias not in OPTIONAL_FIELDS:
+                else:  # FieldReader refuses a release without it
                     assert path in fields, (key, struct_name, path)
+
+
+def test_json_is_compact_and_what_the_generator_writes() -> None:
+    """Identical layouts are stored once and the file is exactly gen_layouts.dump's output."""
+    import json
+
+    text = lb.JSON_PATH.read_text()
+    assert gen_layouts.dump(lb.tables()) == text
+    shared = json.loads(text)["layouts"]
+    assert len({json.dumps(v, sort_keys=True) for v in shared.values()}) == len(shared)
+    assert text.count("\n") < 4000
 
 
 def test_generator_covers_every_layout_the_code_asks_for() -> None:

@@ -172,6 +172,8 @@ def test_matches_go_addr2line(build: matrix.Build) -> None:
         name = f.name if f is not None else "?"
         file, line = tab.pcline(f, pc) if f is not None else ("?", 0)
         loc = f"{file}:{line}" if line else ":-1"  # gosym reports no line as ":-1"
+        if name.startswith("go:") and not line:
+            continue  # a linker marker (go:textfipsstart): no line table, gosym's line is noise (-9)
         if (name, loc) != (want_name, want_loc if want_loc != "?:0" else ":-1"):
             problems.append(f"{pc:#x}: {name} {loc} != {want_name} {want_loc}")
     assert not problems, "\n".join(problems[:20])

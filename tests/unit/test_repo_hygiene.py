@@ -31,7 +31,8 @@ def test_command_docs_are_current():
 
 def test_every_command_has_a_docs_page():
     names = sorted(os.path.basename(p)[:-3] for p in generate("docs/commands") if not p.endswith("README.md"))
-    assert names == sorted(["info", "goroutines", "bt", "ms", "headroom", "map", "panic", "report"])
+    assert names == sorted(["info", "goroutines", "bt", "ms", "headroom", "map", "print", "panic", "report", "check",
+                            "chan", "waits", "leaks"])
 
 
 def test_ruff_clean():
@@ -43,3 +44,57 @@ def test_ruff_clean():
     p = subprocess.run([ruff, "check", "godbg", "tests", "scripts", "benchmarks", "gdbinit.py"], cwd=REPO,
                        capture_output=True, text=True)
     assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_mypy_strict_clean():
+    """The package is typed (py.typed): `mypy --strict godbg` must stay clean."""
+    try:
+        import mypy  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("mypy is not installed (it is in the [test] extras)")
+        pytest.skip("mypy is not installed")
+    p = subprocess.run([sys.executable, "-m", "mypy", "--strict", "godbg"], cwd=REPO, capture_output=True, text=True)
+    assert p.returncode == 0, p.stdout + p.stderr
+
+
+def test_package_is_marked_typed():
+    assert os.path.exists(os.path.join(REPO, "godbg", "py.typed"))
+
+
+# ARCHITECTURE.md's layers: a package may not import the ones listed for it.
+FORBIDDEN_IMPORTS = {
+    "godbg/target": ("godbg.runtime", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/render": ("godbg.runtime", "godbg.commands", "godbg.backends", "gdb"),
+    "godbg/runtime": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/values": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/commands": ("godbg.backends", "gdb"),
+}
+
+
+def _imports(path: str) -> set[str]:
+    import ast
+
+    with open(path) as f:
+        tree = ast.parse(f.read())
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            out.add(node.module)
+        elif isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+    return out
+
+
+def test_layers_import_only_downwards():
+    wrong = []
+    for folder, banned in FORBIDDEN_IMPORTS.items():
+        for root, _dirs, files in os.walk(os.path.join(REPO, folder)):
+            for name in files:
+                if name.endswith(".py"):
+                    path = os.path.join(root, name)
+                    for module in _imports(path):
+                        if module.split(".")[0] == "gdb" and "gdb" in banned or module.startswith(
+                                tuple(b + "." for b in banned if b != "gdb")) or module in banned:
+                            wrong.append(f"{os.path.relpath(path, REPO)} imports {module}")
+    assert not wrong, wrong

@@ -1,5 +1,5 @@
 """The unwinder on synthetic programs: a pclntab built in the test and stack memory
-laid out by hand (amd64), including traps, injected calls, TOPFRAME/SPWRITE ends,
+laid out by hand (amd64, and arm64's LR frames), including traps, injected calls, TOPFRAME/SPWRITE ends,
 corrupt stacks and the kernel's signal frame."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import FaultError
-from godbg.runtime.stacks import SIGCTX_AMD64, UC_MCONTEXT, signal_context
+from godbg.runtime.stacks import SIGCTX_AMD64, SIGCTX_ARM64, SIGINFO_SIZE_ARM64, UC_MCONTEXT, signal_context
 from godbg.runtime.unwind import StackWindow, Start, Unwinder, elide
 from godbg.target.memory import CachedMemory
 from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Pclntab
@@ -57,13 +57,14 @@ class FakeBinary:
     ptr_size: int = 8
 
 
-def make_target(stack: bytes) -> Target:
+def make_target(stack: bytes, goarch: str = "amd64") -> Target:
     specs = [FuncSpec(name, size, pcsp=pcsp, lines=[(size, 100 + i)], file=1 if name.startswith("main") else 0,
                       flag=flag, func_id=fid) for i, (name, size, pcsp, flag, fid) in enumerate(LAYOUT)]
     data, static = build(specs, FILES)
     tab = Pclntab(data, text=TEXT, gofunc=GOFUNC, read_static=static_reader(static))
     memory = CachedMemory(FakeRaw({STACK_LO: stack}))
-    return Target(binary=FakeBinary(tab), memory=memory, kind="core", threads_fn=list)  # type: ignore[arg-type]
+    return Target(binary=FakeBinary(tab, goarch), memory=memory, kind="core",  # type: ignore[arg-type]
+                  threads_fn=list)
 
 
 def parked_stack() -> tuple[bytes, int]:
@@ -98,6 +99,32 @@ def test_parked_goroutine() -> None:
     # The same walk through a plain word reader (the gdb path) gives the same frames.
     again = u.walk(Start(ENTRY["runtime.gopark"] + 0x10, sp), t.memory.u64, lo=STACK_LO, hi=STACK_HI)
     assert again.frames == walk.frames
+
+
+def test_parked_goroutine_arm64() -> None:
+    """arm64 (LR machine): no pushed return address, so fp = sp + the SP delta, and each
+    frame's return address is the LR its callee saved at 0(callee's SP)."""
+    buf = bytearray(STACK_HI - STACK_LO)
+    sp = STACK_HI - 0x100
+    struct.pack_into("<Q", buf, sp - STACK_LO, ENTRY["runtime.chanrecv"] + 0x20)
+    sp1 = sp + 0x10
+    struct.pack_into("<Q", buf, sp1 - STACK_LO, ENTRY["main.worker"] + 0x30)
+    sp2 = sp1 + 0x28
+    struct.pack_into("<Q", buf, sp2 - STACK_LO, ENTRY["runtime.goexit"] + 4)
+    t = make_target(bytes(buf), "arm64")
+    u = Unwinder(t)
+    walk = u.walk(Start(ENTRY["runtime.gopark"] + 0x10, sp), StackWindow(t, sp, STACK_HI), lo=STACK_LO, hi=STACK_HI)
+    assert walk.stop == "top"
+    assert [f.func.name for f in walk.frames] == ["runtime.gopark", "runtime.chanrecv", "main.worker",
+                                                  "runtime.goexit"]
+    assert [f.sp - sp for f in walk.frames] == [0, 0x10, 0x38, 0x50]
+    assert [f.fp for f in walk.frames[:-1]] == [f.sp for f in walk.frames[1:]]
+    # A thread stopped in a leaf before it saved LR (SP delta 0): the return address is
+    # the LR register, and the caller's frame starts at the same SP.
+    leaf = u.walk(Start(ENTRY["runtime.gopark"], sp1, lr=ENTRY["runtime.chanrecv"] + 0x20, trap=True),
+                  StackWindow(t, sp1, STACK_HI), lo=STACK_LO, hi=STACK_HI)
+    assert [(f.func.name, f.sp - sp) for f in leaf.frames] == [
+        ("runtime.gopark", 0x10), ("runtime.chanrecv", 0x10), ("main.worker", 0x38), ("runtime.goexit", 0x50)]
 
 
 def test_until_stops_early_and_max_frames() -> None:
@@ -174,6 +201,26 @@ def test_signal_context_amd64() -> None:
     frame = PhysFrame(0x401000, fp - 0x50, fp, 0, t.binary.pclntab.func_at(0), False)
     regs = signal_context(t, frame)
     assert regs is not None and (regs.pc, regs.sp, regs.fp) == (0x401234, 0x7000_0800, 0x7000_0900)
+
+
+def test_signal_context_arm64() -> None:
+    """arm64 rt_sigframe at sigtramp's entry SP (its fp): siginfo (128 bytes), then the
+    ucontext with uc_mcontext 176 bytes in (runtime/defs_linux_arm64.go): fault_address,
+    regs[31], sp, pc."""
+    assert (SIGINFO_SIZE_ARM64, UC_MCONTEXT["arm64"]) == (128, 8 + 8 + 24 + 8 + 120 + 8)
+    assert SIGCTX_ARM64 == {"fp": 8 + 29 * 8, "lr": 8 + 30 * 8, "sp": 8 + 31 * 8, "pc": 8 + 32 * 8}
+    buf = bytearray(STACK_HI - STACK_LO)
+    fp = STACK_LO + 0x400
+    mc = fp + SIGINFO_SIZE_ARM64 + UC_MCONTEXT["arm64"] - STACK_LO
+    for reg, value in (("pc", 0x401234), ("sp", 0x7000_0800), ("fp", 0x7000_0900), ("lr", 0x401100)):
+        struct.pack_into("<Q", buf, mc + SIGCTX_ARM64[reg], value)
+    t = make_target(bytes(buf), "arm64")
+    from godbg.runtime.unwind import PhysFrame
+
+    frame = PhysFrame(0x401000, fp - 0xb0, fp, 0, t.binary.pclntab.func_at(0), False)
+    regs = signal_context(t, frame)
+    assert regs is not None
+    assert (regs.pc, regs.sp, regs.fp, regs.lr) == (0x401234, 0x7000_0800, 0x7000_0900, 0x401100)
 
 
 def test_elide_keeps_both_ends() -> None:

@@ -10,12 +10,16 @@ import os
 import struct
 from dataclasses import dataclass
 
+from godbg.backends.core.compressed import open_core_file
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
+from godbg.target.loadbias import AT_ENTRY, FileMapping, apply_bias, auxv_value
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
 NT_PRSTATUS = 1
+NT_AUXV = 6
 NT_SIGINFO = 0x53494749
 NT_FILE = 0x46494C45
 
@@ -50,7 +54,7 @@ class CoreFile:
     def __init__(self, path: str) -> None:
         self.path = path
         try:
-            self._file = open(path, "rb")
+            self._file = open_core_file(path)  # compressed cores: a decompressed copy
             size = os.fstat(self._file.fileno()).st_size
         except OSError as e:
             raise TargetError(f"cannot open core {path}: {e.strerror}") from None
@@ -96,6 +100,7 @@ class CoreFile:
         self.threads: list[Thread] = []
         self.siginfo: SignalInfo | None = None
         self.files: list[tuple[int, int, int, str]] = []  # start, end, file offset, path
+        self.auxv: bytes | None = None
         for off, n in notes:
             self._parse_notes(off, n)
 
@@ -124,6 +129,8 @@ class CoreFile:
                 signo, _errno, code = struct.unpack_from("<iii", self.data, desc)
                 addr, = struct.unpack_from("<Q", self.data, desc + 16)
                 self.siginfo = SignalInfo(signo, code, addr)
+            elif ntype == NT_AUXV and self.auxv is None:
+                self.auxv = bytes(self.data[desc : desc + descsz])
             elif ntype == NT_FILE and descsz >= 16:
                 self._parse_nt_file(desc, descsz)
             pos = nxt
@@ -231,6 +238,9 @@ def check_core_matches(core: CoreFile, binary: GoBinary) -> None:
                 f"core {core.path} was not dumped by {binary.path}: build ids differ"
             )
         return
+    # qemu-user dumps no executable mapping (the notes live in the text segment) and no
+    # NT_FILE, but all of the read-only data: its copy of the pclntab must be the binary's.
+    _check_readonly_copy(core, binary)
     # No note page in the core (gcore without headers, filtered dumps): compare the
     # program's path from the core's file mappings, as a weaker check.
     exe = os.path.basename(binary.path)
@@ -239,9 +249,32 @@ def check_core_matches(core: CoreFile, binary: GoBinary) -> None:
         raise TargetError(f"core {core.path} maps no file named {exe}: wrong binary?")
 
 
+def relocate_for_core(core: CoreFile, binary: GoBinary) -> None:
+    """Apply a PIE's load offset, from the core's auxiliary vector or file mappings."""
+    at_entry = auxv_value(core.auxv, AT_ENTRY) if core.auxv else None
+    apply_bias(binary, at_entry, [FileMapping(*f) for f in core.files], where=f"core {core.path}")
+
+
+# How much of the pclntab is compared: its header and function table name every function's
+# text address, so any other build differs there.
+READONLY_CHECK_BYTES = 64 << 10
+
+
+def _check_readonly_copy(core: CoreFile, binary: GoBinary) -> None:
+    sec = binary.sections.get(".gopclntab")
+    if sec is None or not sec.loaded:
+        return
+    size = min(sec.size, READONLY_CHECK_BYTES)
+    in_core = core.read_own(sec.addr, size)
+    if in_core is not None and in_core != bytes(binary.data[sec.offset : sec.offset + size]):
+        raise TargetError(f"core {core.path} was not dumped by {binary.path}: "
+                          "its copy of the binary's .gopclntab differs")
+
+
 def open_core_target(binary_path: str, core_path: str) -> Target:
     binary = GoBinary(binary_path)
     core = CoreFile(core_path)
+    relocate_for_core(core, binary)
     check_core_matches(core, binary)
     memory = CachedMemory(CoreMemory(core, binary))
     crash = core.crash_thread
@@ -256,6 +289,7 @@ def open_core_target(binary_path: str, core_path: str) -> Target:
         signal=signal,
         crash_thread=crash.tid if crash else None,
         description=f"core {core_path}",
+        stripped_symbols=lookup_for(binary),
         backend=core,
     )
     return target

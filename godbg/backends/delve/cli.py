@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from godbg.backends.core.compressed import open_core_file
 from godbg.backends.delve.client import DelveServer
 from godbg.backends.delve.dlvtarget import attached_executable, delve_target, open_core_facts
 from godbg.commands import registry
@@ -48,6 +49,9 @@ def _core(args: list[str]) -> int:
     binary = GoBinary(binary_path)
     core = open_core_facts(binary, core_path)
     try:
+        # delve reads only plain cores: a compressed one goes as its decompressed copy
+        with open_core_file(core_path) as plain:
+            core_path = plain.name
         with DelveServer("core", [binary_path, core_path], kill_on_stop=False) as server:
             target = delve_target(server, binary, core)
             printed = execute(target, command, terminal_theme())
@@ -80,10 +84,12 @@ def _attach(args: list[str]) -> int:
 
 def _interactive(kind: str, dlv_args: list[str], binary: GoBinary, *, kill_on_stop: bool) -> int:
     from godbg.backends.delve.repl import Repl
+    from godbg.backends.delve.replay import replay_hook
 
     forward = (sys.stdout.buffer, sys.stderr.buffer)
     with DelveServer(kind, dlv_args, kill_on_stop=kill_on_stop, forward=forward) as server:
         target = delve_target(server, binary)
+        target.replay_hook = replay_hook(server)
         with Repl(server, target) as repl:
             return repl.loop()
 

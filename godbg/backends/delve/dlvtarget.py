@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from godbg.backends.core.corefile import CoreFile, check_core_matches
+from godbg.backends.core.corefile import CoreFile, check_core_matches, relocate_for_core
 from godbg.backends.delve.client import DelveError, DelveServer
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
+from godbg.target.loadbias import apply_bias, process_at_entry
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
@@ -111,6 +113,7 @@ def open_core_facts(binary: GoBinary, core_path: str) -> CoreFile:
     binary first, the way core mode refuses a core some other program dumped."""
     core = CoreFile(core_path)
     try:
+        relocate_for_core(core, binary)
         check_core_matches(core, binary)
     except BaseException:
         core.close()
@@ -139,8 +142,37 @@ def delve_target(server: DelveServer, binary: GoBinary, core: CoreFile | None = 
         crash_thread=crash_tid,
         description=description,
         local_resolver=LocalResolver(server),
+        stripped_symbols=lookup_for(binary),
         backend=server,
     )
+
+
+def relocate_live(server: DelveServer, binary: GoBinary) -> None:
+    """Apply a PIE's load offset for the process delve runs now (a `restart` makes a new
+    one): AT_ENTRY from /proc/PID/auxv, else where delve says runtime.firstmoduledata is."""
+    if not binary.is_pie:
+        return
+    try:
+        pid = int(server.call("ProcessPid").get("Pid") or 0)
+    except DelveError:
+        pid = 0
+    at_entry = process_at_entry(pid) if pid else None
+    if at_entry is not None:
+        apply_bias(binary, at_entry, where=f"process {pid}")
+        return
+    sym = binary.symbol("runtime.firstmoduledata")
+    if sym is not None:
+        link = sym.addr - binary.load_bias
+        scope = {"GoroutineID": _CURRENT_GOROUTINE, "Frame": 0, "DeferredCall": 0}
+        try:
+            var = server.call("Eval", Scope=scope, Expr="runtime.firstmoduledata", Cfg=_ADDRESS_ONLY)
+            addr = int((var.get("Variable") or {}).get("addr") or 0)
+        except DelveError:
+            addr = 0
+        if addr:
+            binary.relocate(addr - link)
+            return
+    raise TargetError(f"cannot find the load offset of PIE {binary.path} in the process delve runs")
 
 
 def attached_executable(pid: int) -> str:

@@ -21,7 +21,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import IO
 
 from godbg.backends.delve.client import TELEMETRY_CHILD, TELEMETRY_CHILD_NONE, die_with_parent
 from godbg.errors import TargetError
@@ -53,7 +53,7 @@ class DelveTerminal:
         except OSError as e:
             raise TargetError(f"cannot run {dlv} connect: {e.strerror}") from None
         assert self.proc.stdin is not None and self.proc.stdout is not None
-        self._in: BinaryIO = self.proc.stdin
+        self._in: IO[bytes] = self.proc.stdin
         self._out_fd = self.proc.stdout.fileno()
         self.frame = 0
         try:

@@ -12,10 +12,11 @@ import traceback
 from types import ModuleType
 
 from godbg.backends.delve.client import DelveError, DelveServer
+from godbg.backends.delve.dlvtarget import relocate_live
 from godbg.backends.delve.passthrough import DelveTerminal, to_stdout
 from godbg.commands import registry
 from godbg.commands.execute import execute
-from godbg.errors import GodbgError, TargetError
+from godbg.errors import GodbgError, TargetError, bug_message
 from godbg.render.theme import terminal_theme
 from godbg.target.target import Target
 
@@ -96,8 +97,7 @@ class Repl:
                 print(f"godbg: {e}", file=sys.stderr, flush=True)
             except Exception as e:  # a bug in godbg must not end the session
                 _debug_traceback()
-                print(f"godbg: internal error: {type(e).__name__}: {e} (GODBG_DEBUG=1 shows the traceback)",
-                      file=sys.stderr, flush=True)
+                print(bug_message(e), file=sys.stderr, flush=True)
 
     def one(self, line: str) -> None:
         word = line.split()[0]
@@ -123,6 +123,7 @@ class Repl:
             raise TargetError("the program is running: Ctrl-C or a breakpoint first")
         if state.get("exited"):
             raise TargetError("the program has exited: `restart` (exec) to run it again")
+        relocate_live(self.server, self.target.binary)
         printed = execute(self.target, argv, self.theme)
         sys.stdout.write(printed.stdout)
         sys.stdout.flush()

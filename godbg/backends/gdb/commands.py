@@ -8,13 +8,13 @@ import os
 import traceback
 from typing import Callable, TypeVar
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.commands import registry
-from godbg.commands.base import make_parser
+from godbg.commands.base import CommandModule, make_parser
 from godbg.commands.execute import execute
-from godbg.errors import GodbgError
+from godbg.errors import EXIT_BAD_INPUT, EXIT_BUG, GodbgError, bug_message
 from godbg.render.theme import Theme
 
 T = TypeVar("T")
@@ -31,22 +31,21 @@ def gdb_theme() -> Theme:
 
 def run_guarded(fn: Callable[[], T]) -> T:
     """Run ``fn``; a godbg error (or a godbg bug) becomes one gdb error line, never a
-    Python traceback or a crashed gdb. Sets $godbg_status to 2 on error."""
+    Python traceback or a crashed gdb. Sets $godbg_status to 2 on a godbg error, 3 on a bug."""
     try:
         return fn()
     except GodbgError as e:
         if os.environ.get("GODBG_DEBUG") == "1":
             traceback.print_exc()
-        gdb.set_convenience_variable("godbg_status", 2)
+        gdb.set_convenience_variable("godbg_status", EXIT_BAD_INPUT)
         raise gdb.GdbError(f"godbg: {e}") from None
     except gdb.GdbError:
         raise
     except Exception as e:  # a godbg bug must not take gdb down
         if os.environ.get("GODBG_DEBUG") == "1":
             traceback.print_exc()
-        gdb.set_convenience_variable("godbg_status", 2)
-        raise gdb.GdbError(f"godbg: internal error: {type(e).__name__}: {e} "
-                           "(GODBG_DEBUG=1 shows the traceback)") from None
+        gdb.set_convenience_variable("godbg_status", EXIT_BUG)
+        raise gdb.GdbError(bug_message(e)) from None
 
 
 def run_command(argv: list[str]) -> int:
@@ -78,7 +77,7 @@ gdb's own `go` alias of goto-bookmark stays available as `goto-bookmark`."""
         run_command(argv)
 
 
-def _make_subcommand(module) -> type:
+def _make_subcommand(module: CommandModule) -> type:
     parser = make_parser(module, f"go {module.NAME}")
     doc = module.HELP + "\n\n" + parser.format_help()
 

@@ -5,11 +5,14 @@ the inferior runs or gdb's view of it changes (stop, continue, new objfile, exit
 from __future__ import annotations
 
 import os
+import re
 
-import gdb  # type: ignore[import-not-found]
+import gdb
 
 from godbg.errors import FaultError, TargetError
+from godbg.runtime.globals_stripped import lookup_for
 from godbg.target.binary import GoBinary
+from godbg.target.loadbias import FileMapping, apply_bias, find_bias
 from godbg.target.memory import CachedMemory
 from godbg.target.target import SignalInfo, Target, Thread
 
@@ -21,7 +24,8 @@ ARM64_REGS = tuple(f"x{i}" for i in range(31)) + ("sp", "pc")
 class GdbMemory:
     def read(self, address: int, size: int) -> bytes:
         try:
-            return gdb.selected_inferior().read_memory(address, size).tobytes()
+            data: bytes = gdb.selected_inferior().read_memory(address, size).tobytes()
+            return data
         except (gdb.MemoryError, gdb.error, OverflowError, ValueError):
             raise FaultError(address, size) from None
 
@@ -30,7 +34,7 @@ def is_core() -> bool:
     inf = gdb.selected_inferior()
     conn = getattr(inf, "connection", None)
     if conn is not None:
-        return conn.type == "core"
+        return bool(conn.type == "core")
     # gdb 12 has no Inferior.connection: ask the target stack.
     return "core dump" in gdb.execute("info target", to_string=True).lower()
 
@@ -44,7 +48,34 @@ def executable_path() -> str:
     path = gdb.current_progspace().filename
     if not path:
         raise TargetError("gdb has no executable loaded: use `file BINARY` first")
-    return path
+    return str(path)
+
+
+_AT_ENTRY_LINE = re.compile(r"^\s*9\s+AT_ENTRY\b.*?(0x[0-9a-fA-F]+)\s*$", re.M)
+_MAPPING_LINE = re.compile(r"^\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+\s+(0x[0-9a-f]+)\s+(\S.*?)\s*$", re.M)
+
+
+def _gdb_text(command: str) -> str:
+    try:
+        return gdb.execute(command, to_string=True) or ""
+    except gdb.error:
+        return ""
+
+
+def relocate(binary: GoBinary) -> None:
+    """Apply a PIE's load offset: AT_ENTRY from gdb's `info auxv` (live and core), else
+    the executable's mapping from `info proc mappings`."""
+    if not binary.is_pie:
+        m = _AT_ENTRY_LINE.search(_gdb_text("info auxv"))
+        find_bias(binary, int(m.group(1), 16) if m else None)  # refuses a non-PIE that does not match
+        return
+    m = _AT_ENTRY_LINE.search(_gdb_text("info auxv"))
+    at_entry = int(m.group(1), 16) if m else None
+    mappings = []
+    if at_entry is None:
+        mappings = [FileMapping(int(a, 16), int(b, 16), int(o, 16), p)
+                    for a, b, o, p in _MAPPING_LINE.findall(_gdb_text("info proc mappings"))]
+    apply_bias(binary, at_entry, mappings, where="gdb's inferior")
 
 
 def _read_threads(goarch: str) -> list[Thread]:
@@ -110,7 +141,7 @@ def _signal() -> tuple[SignalInfo | None, int | None]:
         return None, tid
 
 
-def _siginfo_of(thread, restore) -> SignalInfo | None:
+def _siginfo_of(thread: gdb.InferiorThread, restore: gdb.InferiorThread) -> SignalInfo | None:
     try:
         thread.switch()
         info = gdb.parse_and_eval("$_siginfo")
@@ -140,12 +171,12 @@ class GdbSession:
         self._target: Target | None = None
         self._binary: GoBinary | None = None
 
-    def invalidate(self, *_args) -> None:
+    def invalidate(self, *_args: object) -> None:
         if self._target is not None:
             self._target.invalidate()
         self._target = None
 
-    def forget_binary(self, *_args) -> None:
+    def forget_binary(self, *_args: object) -> None:
         self.invalidate()
         self._binary = None
 
@@ -158,6 +189,7 @@ class GdbSession:
         if self._binary is None or os.path.realpath(self._binary.path) != os.path.realpath(path):
             self._binary = GoBinary(path)
         binary = self._binary
+        relocate(binary)  # a re-run of a PIE loads it elsewhere
         for th in gdb.selected_inferior().threads():
             if th.is_running():
                 raise TargetError("the program is running: interrupt it (Ctrl-C) or stop at a breakpoint first")
@@ -173,6 +205,7 @@ class GdbSession:
             crash_thread=tid if core else None,
             description="gdb",
             local_resolver=_resolve_local,
+            stripped_symbols=lookup_for(binary),
         )
         return self._target
 

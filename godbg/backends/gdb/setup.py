@@ -17,7 +17,8 @@ def install() -> None:
     commands.register()
     # Optional parts (pretty-printers, the goroutine frame unwinder) register themselves
     # when present in this build.
-    for name in ("godbg.backends.gdb.printers", "godbg.backends.gdb.unwinder", "godbg.backends.gdb.replay"):
+    for name in ("godbg.backends.gdb.printers", "godbg.backends.gdb.chan_printer", "godbg.backends.gdb.unwinder",
+                 "godbg.backends.gdb.replay"):
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as e:

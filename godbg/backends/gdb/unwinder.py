@@ -11,8 +11,10 @@ program running on) restores gdb's normal view.
 
 from __future__ import annotations
 
-import gdb  # type: ignore[import-not-found]
-from gdb.unwinder import Unwinder, register_unwinder  # type: ignore[import-not-found]
+from typing import Any
+
+import gdb
+from gdb.unwinder import Unwinder, register_unwinder
 
 from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
@@ -47,7 +49,7 @@ class Selection:
         self.goid, self.thread_num, self.frames, self.first_bp = goid, thread_num, frames, first_bp
         self._by_key = {(f.pc, f.sp): i for i, f in enumerate(frames)}
 
-    def clear(self, *_args) -> None:
+    def clear(self, *_args: object) -> None:
         if self.goid is not None:
             self.goid = None
             self.frames = []
@@ -61,7 +63,7 @@ class Selection:
 SELECTION = Selection()
 
 
-def _value(pending, reg: str, number: int):
+def _value(pending: Any, reg: str, number: int) -> gdb.Value:
     return gdb.Value(number).cast(pending.read_register(reg).type)
 
 
@@ -69,7 +71,7 @@ class GoroutineUnwinder(Unwinder):
     def __init__(self) -> None:
         super().__init__("godbg-goroutine")
 
-    def __call__(self, pending):
+    def __call__(self, pending: Any) -> Any:
         sel = SELECTION
         if sel.goid is None or not sel.frames:
             return None
@@ -178,7 +180,10 @@ the program also does."""
 
 
 def register() -> None:
+    from godbg.backends.gdb import framefilter
+
     register_unwinder(None, GoroutineUnwinder(), replace=True)
+    framefilter.register(SELECTION)
     GoGoroutine()
     for name in ("stop", "cont", "exited", "new_objfile"):
         registry = getattr(gdb.events, name, None)

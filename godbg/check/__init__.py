@@ -1,0 +1,1 @@
+"""`check` for CI: rules over what the runtime knew, each one a pass or a list of findings."""

@@ -1,0 +1,166 @@
+"""Each rule of `check`, evaluated over the decoders: a RuleResult with its findings (none:
+the rule holds). A rule that cannot be evaluated raises a GodbgError (exit 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from godbg.check.settings import (
+    HEADROOM,
+    MAX_GOROUTINES,
+    MAX_WAIT,
+    NO_LEAKS,
+    NO_PANIC,
+    Rules,
+    format_duration,
+)
+from godbg.errors import UnsupportedError
+from godbg.runtime import goroutines as rg
+from godbg.runtime.headroom import headroom
+from godbg.runtime.layouts import layout
+from godbg.runtime.panics import panic_path
+from godbg.runtime.stacks import G_WAITING, status_name, wait_reason
+from godbg.target.target import Target
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+    goroutine: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        doc: dict[str, Any] = {"rule": self.rule}
+        if self.goroutine is not None:
+            doc["goroutine"] = self.goroutine
+        doc["message"] = self.message
+        return doc
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    rule: str
+    setting: str  # what the rule was given, as written for people ("1000", "64KiB", "5m")
+    findings: tuple[Finding, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "setting": self.setting, "passed": self.passed}
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    results: tuple[RuleResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "findings": [f.to_json() for f in self.findings],
+                "rules": [r.to_json() for r in self.results]}
+
+
+def max_goroutines(target: Target, limit: int) -> RuleResult:
+    # The goroutines Go's own traceback lists: every one but the dead (as `info` counts them).
+    count = len(rg.live_gs(target))
+    findings: tuple[Finding, ...] = ()
+    if count > limit:
+        findings = (Finding(MAX_GOROUTINES, f"{count} goroutines, more than {limit}"),)
+    return RuleResult(MAX_GOROUTINES, str(limit), findings)
+
+
+def stack_headroom(target: Target, limit: int) -> RuleResult:
+    findings = []
+    for g in headroom(target)["goroutines"]:  # closest to the limit first
+        left = g["limit_headroom"]
+        if left is not None and left < limit:
+            where = f" in {g['deepest_function']}" if g.get("deepest_function") else ""
+            findings.append(Finding(HEADROOM, f"goroutine {g['id']}{where} is {left} bytes from a fatal stack "
+                                              f"overflow (less than {limit})", g["id"]))
+    return RuleResult(HEADROOM, str(limit), tuple(findings))
+
+
+def no_panic(target: Target) -> RuleResult:
+    path = panic_path(target)
+    findings = []
+    if path.fatal_error is not None:
+        findings.append(Finding(NO_PANIC, f"fatal error: {path.fatal_error}", path.goroutine))
+    for p in path.printed_panics:
+        if p.recovered or p.goexit:
+            continue
+        typed = f" ({p.type})" if p.type and p.type != "string" else ""
+        findings.append(Finding(NO_PANIC, f"goroutine {path.goroutine} panicked: {p.text}{typed}", path.goroutine))
+    return RuleResult(NO_PANIC, "true", tuple(findings))
+
+
+def no_leaks(target: Target) -> RuleResult:
+    from godbg.runtime.leaks import find_leaks  # the heap scan's modules load only when asked
+
+    doc: dict[str, Any] = find_leaks(target).to_json()
+    findings = [
+        Finding(NO_LEAKS, f"goroutine {leak['goroutine']} leaked: {leak.get('reason') or 'blocked forever'}",
+                leak["goroutine"])
+        for leak in doc.get("leaked", [])
+    ]
+    if doc.get("deadlock"):
+        findings.append(Finding(NO_LEAKS, "deadlock: no goroutine can ever run again"))
+    return RuleResult(NO_LEAKS, "true", tuple(findings))
+
+
+def runtime_now(target: Target) -> int | None:
+    """The latest nanotime the runtime wrote down: the last GC's end or sysmon's last poll.
+    A core holds no clock, so waits measured against it are lower bounds."""
+    stamps = []
+    try:
+        stats = layout(target, "runtime.mstats")
+        stamps.append(target.memory.u64(target.symbol_address("runtime.memstats") + stats.off("last_gc_nanotime")))
+    except UnsupportedError:
+        pass
+    sched = layout(target, "runtime.schedt")
+    path = "lastpoll.value" if sched.has("lastpoll.value") else "lastpoll"
+    stamps.append(target.memory.i64(target.symbol_address("runtime.sched") + sched.off(path)))
+    best = max(stamps)
+    return best if best > 0 else None
+
+
+def max_wait(target: Target, limit_ns: int) -> RuleResult:
+    """Goroutines blocked longer than the limit. The runtime stamps g.waitsince at the first
+    GC after a goroutine parks (Go's traceback prints "N minutes" from it), so a wait that
+    began after the last GC is not measured."""
+    now = runtime_now(target)
+    findings = []
+    if now is not None:
+        for g in rg.live_gs(target):
+            if g.base_status != G_WAITING or not g.waitsince or g.waitsince > now:
+                continue
+            waited = now - g.waitsince
+            if waited > limit_ns:
+                reason = wait_reason(target, g) or status_name(target, g.status)
+                findings.append(Finding(MAX_WAIT, f"goroutine {g.goid} has waited at least {format_duration(waited)} "
+                                                  f"({reason}), longer than {format_duration(limit_ns)}", g.goid))
+    return RuleResult(MAX_WAIT, format_duration(limit_ns), tuple(findings))
+
+
+def evaluate(target: Target, rules: Rules) -> CheckReport:
+    """Every rule asked for, in the order of RULE_NAMES."""
+    results = []
+    if rules.max_goroutines is not None:
+        results.append(max_goroutines(target, rules.max_goroutines))
+    if rules.headroom is not None:
+        results.append(stack_headroom(target, rules.headroom))
+    if rules.no_leaks:
+        results.append(no_leaks(target))
+    if rules.no_panic:
+        results.append(no_panic(target))
+    if rules.max_wait is not None:
+        results.append(max_wait(target, rules.max_wait))
+    return CheckReport(tuple(results))

@@ -1,0 +1,144 @@
+"""Names people recognise for an address: the global (and field path inside it) that
+holds it, else the goroutine and frame whose stack holds it, else the heap object's
+type. Each name comes with the Go types along its path, outermost first, so callers
+can tell a sync.Mutex that is the ``w`` of a sync.RWMutex from a plain one."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from godbg.errors import FaultError, GodbgError
+from godbg.runtime.heap import heap, object_type
+from godbg.runtime.stacks import G, goroutine_stack
+from godbg.target.dwarf import ARRAY, STRUCT, GoType
+from godbg.target.pclntab import print_name
+from godbg.target.target import Target
+
+GLOBAL, STACK, HEAP = "global", "stack", "heap"
+# Nesting deeper than this is not a real type.
+MAX_PATH_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Level:
+    """One step of a path: its name ("main.rw.w"), Go type, and start address."""
+
+    name: str
+    type: str | None
+    address: int
+
+
+@dataclass(frozen=True)
+class Place:
+    kind: str  # global, stack or heap
+    levels: tuple[Level, ...]  # outermost first; the last one holds the address
+
+    @property
+    def name(self) -> str:
+        return self.levels[-1].name
+
+    def innermost(self, type_names: tuple[str, ...]) -> Level | None:
+        """The innermost level whose type is one of ``type_names``."""
+        for lv in reversed(self.levels):
+            if lv.type in type_names:
+                return lv
+        return None
+
+
+def _walk_type(name: str, t: GoType | None, base: int, addr: int) -> tuple[Level, ...]:
+    levels = [Level(name, t.name if t is not None else None, base)]
+    off = addr - base
+    for _ in range(MAX_PATH_DEPTH):
+        if t is None:
+            break
+        if t.kind == STRUCT and t.fields:
+            inside = [f for f in t.fields
+                      if f.type is not None and f.type.size and f.offset <= off < f.offset + f.type.size]
+            if not inside:
+                break
+            f = inside[0]
+            name, base, off, t = f"{name}.{f.name}", base + f.offset, off - f.offset, f.type
+        elif t.kind == ARRAY and t.elem is not None and t.elem.size:
+            i = off // t.elem.size
+            name, base, off, t = f"{name}[{i}]", base + i * t.elem.size, off - i * t.elem.size, t.elem
+        else:
+            break
+        levels.append(Level(name, t.name if t is not None else None, base))
+    return tuple(levels)
+
+
+def global_place(target: Target, addr: int) -> Place | None:
+    sym = target.binary.symbol_at(addr)
+    if sym is None or sym.name.startswith("go:"):
+        return None
+    t = None
+    if target.binary.has_dwarf:
+        var = target.binary.dwarf.variable(sym.name)
+        t = var.type if var is not None else None
+    return Place(GLOBAL, _walk_type(sym.name, t, sym.addr, addr))
+
+
+def _stacks(target: Target, gs: list[G]) -> tuple[list[int], list[G]]:
+    def compute() -> tuple[list[int], list[G]]:
+        live = sorted((g for g in gs if not g.dead and g.hi > g.lo), key=lambda g: g.lo)
+        return [g.lo for g in live], live
+
+    return target.memo("objnames:stacks", compute)
+
+
+def stack_place(target: Target, addr: int, gs: list[G]) -> Place | None:
+    los, live = _stacks(target, gs)
+    i = bisect.bisect_right(los, addr) - 1
+    if i >= 0 and live[i].lo <= addr < live[i].hi:
+        return Place(STACK, (Level(frame_name(target, live[i], addr, gs), None, addr),))
+    return None
+
+
+def frame_name(target: Target, g: G, addr: int, gs: list[G]) -> str:
+    """"goroutine N FUNC": the frame of g's stack that holds ``addr``. Parked goroutines
+    started by the same go statement and stopped at the same pc and depth share the answer."""
+    parked = not g.m and not g.syscallsp and g.lo <= g.sched_sp < g.hi
+    key = ("framename", g.gopc, g.startpc, g.sched_pc, g.hi - g.sched_sp, g.hi - addr) if parked else None
+    func = target.cache.get(key) if key is not None else None
+    if func is None:
+        func = ""
+        try:
+            for pf in goroutine_stack(target, g).frames:
+                if pf.sp <= addr < pf.fp:
+                    func = print_name(pf.func.name)
+                    break
+        except (FaultError, GodbgError):
+            pass
+        if key is not None:
+            target.cache[key] = func
+    return f"goroutine {g.goid} {func}".rstrip()
+
+
+def heap_place(target: Target, addr: int) -> Place | None:
+    try:
+        obj = heap(target).object_at(addr)
+    except (FaultError, GodbgError):
+        return None
+    if obj is None:
+        return None
+    tname = object_type(target, obj)
+    off = addr - obj.base
+    if tname is None:
+        name = f"heap object {obj.base:#x} ({obj.size} bytes)" + (f" +{off}" if off else "")
+    else:
+        name = f"heap *{tname}" + (f" +{off}" if off else "")
+    return Place(HEAP, (Level(name, tname, obj.base),))
+
+
+def place_of(target: Target, addr: int, gs: list[G]) -> Place | None:
+    """Where ``addr`` lives, by the first that knows: globals, goroutine stacks, heap."""
+    if not addr:
+        return None
+    key = ("place", addr)
+    if key in target.cache:
+        cached: Place | None = target.cache[key]
+        return cached
+    found = global_place(target, addr) or stack_place(target, addr, gs) or heap_place(target, addr)
+    target.cache[key] = found
+    return found

@@ -1,0 +1,3 @@
+module godbg.test/parkpoint
+
+go 1.22

@@ -1,0 +1,7 @@
+module godbg.test/printing
+
+go 1.22
+
+require godbg.test/parkpoint v0.0.0
+
+replace godbg.test/parkpoint => ../parkpoint
