@@ -13,6 +13,7 @@ from godbg.commands.base import Outcome, add_jsonl_flag, positive_int
 from godbg.errors import BadInputError
 from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
+from godbg.runtime.objnames import StackIndex
 from godbg.runtime.stacks import G
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.runtime.waits import Namer, goroutine_waits
@@ -132,12 +133,12 @@ class _Waits:
 
     def __init__(self, target: Target, include_dead: bool) -> None:
         self.target = target
-        every: list[G] = []
+        every: list[StackIndex] = []
 
-        def gs() -> list[G]:  # read only when a wait object's name needs the stacks
+        def gs() -> StackIndex:  # read only when a wait object's name needs the stacks
             if not every:
-                every.extend(rg.live_gs(target, include_dead))
-            return every
+                every.append(StackIndex(rg.iter_live_gs(target, include_dead)))
+            return every[0]
 
         self.namer = Namer(target, gs)
 
@@ -155,7 +156,7 @@ class _Waits:
                   ) -> list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:
         if not chunk:
             return chunk
-        waits = goroutine_waits(self.target, [g for g, _rec, _doc in chunk], self.namer)
+        waits = goroutine_waits(self.target, [g for g, _rec, _doc in chunk], self.namer, keep=False)
         for g, _rec, d in chunk:
             w = waits.get(g.goid)
             d["labels"] = w.labels if w is not None else {}

@@ -6,11 +6,14 @@ can tell a sync.Mutex that is the ``w`` of a sync.RWMutex from a plain one."""
 from __future__ import annotations
 
 import bisect
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Union
 
 from godbg.errors import FaultError, GodbgError
 from godbg.runtime.heap import heap, object_type
-from godbg.runtime.stacks import G, goroutine_stack
+from godbg.runtime.stacks import G, goroutine_stack, read_g
 from godbg.target.dwarf import ARRAY, STRUCT, GoType
 from godbg.target.pclntab import print_name
 from godbg.target.target import Target
@@ -79,23 +82,43 @@ def global_place(target: Target, addr: int) -> Place | None:
     return Place(GLOBAL, _walk_type(sym.name, t, sym.addr, addr))
 
 
-def _stacks(target: Target, gs: list[G]) -> tuple[list[int], list[G]]:
-    def compute() -> tuple[list[int], list[G]]:
-        live = sorted((g for g in gs if not g.dead and g.hi > g.lo), key=lambda g: g.lo)
-        return [g.lo for g in live], live
+class StackIndex:
+    """The goroutine stacks an address may fall in, sorted by their low end: three arrays of
+    words, not the gs themselves (a million goroutines' g structs would not fit)."""
 
-    return target.memo("objnames:stacks", compute)
+    def __init__(self, gs: Iterable[G]) -> None:
+        live = sorted((g.lo, g.hi, g.addr) for g in gs if not g.dead and g.hi > g.lo)
+        self.los = array("Q", (lo for lo, _hi, _a in live))
+        self.his = array("Q", (hi for _lo, hi, _a in live))
+        self.addrs = array("Q", (a for _lo, _hi, a in live))
+        # Tells indexes over different goroutines apart in the per-stop memo.
+        self.key = (len(live), sum(self.addrs) & 0xFFFFFFFFFFFFFFFF)
+
+    def find(self, target: Target, addr: int) -> G | None:
+        i = bisect.bisect_right(self.los, addr) - 1
+        if i >= 0 and self.los[i] <= addr < self.his[i]:
+            return read_g(target, self.addrs[i])
+        return None
 
 
-def stack_place(target: Target, addr: int, gs: list[G]) -> Place | None:
-    los, live = _stacks(target, gs)
-    i = bisect.bisect_right(los, addr) - 1
-    if i >= 0 and live[i].lo <= addr < live[i].hi:
-        return Place(STACK, (Level(frame_name(target, live[i], addr, gs), None, addr),))
+Stacks = Union[StackIndex, Sequence[G]]
+
+
+def stack_index(target: Target, gs: Stacks) -> StackIndex:
+    if isinstance(gs, StackIndex):
+        return gs
+    key = ("objnames:stacks", len(gs), gs[0].addr if gs else 0, gs[-1].addr if gs else 0)
+    return target.memo(key, lambda: StackIndex(gs))  # type: ignore[arg-type]
+
+
+def stack_place(target: Target, addr: int, gs: Stacks) -> Place | None:
+    g = stack_index(target, gs).find(target, addr)
+    if g is not None:
+        return Place(STACK, (Level(frame_name(target, g, addr), None, addr),))
     return None
 
 
-def frame_name(target: Target, g: G, addr: int, gs: list[G]) -> str:
+def frame_name(target: Target, g: G, addr: int) -> str:
     """"goroutine N FUNC": the frame of g's stack that holds ``addr``. Parked goroutines
     started by the same go statement and stopped at the same pc and depth share the answer."""
     parked = not g.m and not g.syscallsp and g.lo <= g.sched_sp < g.hi
@@ -104,7 +127,7 @@ def frame_name(target: Target, g: G, addr: int, gs: list[G]) -> str:
     if func is None:
         func = ""
         try:
-            for pf in goroutine_stack(target, g).frames:
+            for pf in goroutine_stack(target, g, keep=False).frames:  # the answer is memoized, not the walk
                 if pf.sp <= addr < pf.fp:
                     func = print_name(pf.func.name)
                     break
@@ -131,14 +154,15 @@ def heap_place(target: Target, addr: int) -> Place | None:
     return Place(HEAP, (Level(name, tname, obj.base),))
 
 
-def place_of(target: Target, addr: int, gs: list[G]) -> Place | None:
-    """Where ``addr`` lives, by the first that knows: globals, goroutine stacks, heap."""
+def place_of(target: Target, addr: int, gs: Stacks) -> Place | None:
+    """Where ``addr`` lives, by the first that knows: globals, the stacks of ``gs``, heap."""
     if not addr:
         return None
-    key = ("place", addr)
+    stacks = stack_index(target, gs)
+    key = ("place", addr, stacks.key)
     if key in target.cache:
         cached: Place | None = target.cache[key]
         return cached
-    found = global_place(target, addr) or stack_place(target, addr, gs) or heap_place(target, addr)
+    found = global_place(target, addr) or stack_place(target, addr, stacks) or heap_place(target, addr)
     target.cache[key] = found
     return found

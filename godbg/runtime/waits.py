@@ -14,6 +14,7 @@ Sources (runtime/chan.go, select.go, sema.go, time.go, netpoll.go, Go 1.22-1.27)
 
 from __future__ import annotations
 
+import itertools
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -23,7 +24,7 @@ from godbg.runtime.chans import Hchan, read_hchan
 from godbg.runtime.heap import heap
 from godbg.runtime.labels import labels_at
 from godbg.runtime.layouts import has_layout, layout
-from godbg.runtime.objnames import GLOBAL, Place, _walk_type, frame_name, place_of
+from godbg.runtime.objnames import GLOBAL, Place, Stacks, _walk_type, frame_name, place_of
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stacks import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
 from godbg.runtime.sudog import Sudog, follow_sudogs, g_waiting_sudogs, prefetch_sudogs, read_sudog
@@ -105,8 +106,11 @@ class GExtra:
     timer: int
 
 
-def g_extras(target: Target, gs: list[G]) -> dict[int, GExtra]:
-    """g.waiting, g.labels and g.timer of many gs, read in bulk (memoized per stop)."""
+def g_extras(target: Target, gs: list[G], keep: bool = True) -> dict[int, GExtra]:
+    """g.waiting, g.labels and g.timer of many gs, read in bulk (memoized per stop with
+    ``keep``)."""
+    if not keep:
+        return _read_extras(target, gs)
     known: dict[int, GExtra] = target.cache.setdefault("waits:extras", {})
     missing = [g for g in gs if g.addr not in known]
     if missing:
@@ -167,7 +171,7 @@ class Namer:
     channel name it once. ``gs`` gives the goroutines whose stacks may hold an object
     (asked for only when a name needs them)."""
 
-    def __init__(self, target: Target, gs: Callable[[], list[G]]) -> None:
+    def __init__(self, target: Target, gs: Callable[[], Stacks]) -> None:
         self.target = target
         self._gs = gs
         self._places: dict[int, Place | None] = {}
@@ -175,7 +179,7 @@ class Namer:
         self._held: dict[int, str | None | tuple[str, int]] = {}
 
     @property
-    def gs(self) -> list[G]:
+    def gs(self) -> Stacks:
         return self._gs()
 
     def place(self, addr: int) -> Place | None:
@@ -196,7 +200,7 @@ class Namer:
         base = found[1]
         t = self.target
         for g in waiters:
-            names = [frame_name(t, g, slot, self.gs) for slot in _stack_slots_holding(t, g, base)]
+            names = [frame_name(t, g, slot) for slot in _stack_slots_holding(t, g, base)]
             # The program's own frame says more than the runtime's spill of an argument.
             own = [n for n in names if " runtime." not in n]
             if own or names:
@@ -403,10 +407,36 @@ class GoroutineWait:
     labels: dict[str, str]
 
 
-def goroutine_waits(target: Target, gs: list[G], namer: Namer | None = None) -> dict[int, GoroutineWait]:
+def goroutine_waits(target: Target, gs: list[G], namer: Namer | None = None,
+                    keep: bool = True) -> dict[int, GoroutineWait]:
     """What every goroutine of ``gs`` waits on and its labels, by goroutine id. ``namer``
-    names the objects (by default from ``gs``' own stacks and the globals)."""
-    extras = g_extras(target, gs)
+    names the objects (by default from ``gs``' own stacks and the globals). Without
+    ``keep`` the sudogs read are dropped from the per-stop memo afterwards
+    (a listing that streams every goroutine holds one chunk's worth at a time)."""
+    cache = target.cache
+    before = len(cache)
+    try:
+        return _goroutine_waits(target, gs, namer, keep)
+    finally:
+        if not keep:
+            for k in list(itertools.islice(cache, before, None)):
+                if type(k) is not tuple:
+                    continue
+                if k[0] == "sudog" or (k[0] == "hchan" and _short_queues(cache[k])):
+                    del cache[k]
+
+
+# A channel with more waiters than this stays in the per-stop memo after a chunk: another
+# chunk's goroutines likely wait on it too, and its queue is read once.
+SHARED_QUEUE = 8
+
+
+def _short_queues(ch: Hchan) -> bool:
+    return len(ch.recvq) + len(ch.sendq) <= SHARED_QUEUE
+
+
+def _goroutine_waits(target: Target, gs: list[G], namer: Namer | None, keep: bool) -> dict[int, GoroutineWait]:
+    extras = g_extras(target, gs, keep)
     firsts = [e.waiting for e in extras.values() if e.waiting]
     prefetch_sudogs(target, firsts)
     prefetch_sudogs(target, [s.waitlink for s in (read_sudog(target, a) for a in firsts) if s.is_select])
