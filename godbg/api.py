@@ -20,6 +20,7 @@ from godbg.check.settings import Rules
 from godbg.commands import registry
 from godbg.commands.base import Outcome, make_parser
 from godbg.errors import BadInputError
+from godbg.program.target import Target
 from godbg.render.jsonout import materialize
 from godbg.results import (
     Backtrace,
@@ -33,7 +34,6 @@ from godbg.results import (
     PanicPath,
 )
 from godbg.runtime import version
-from godbg.target.target import Target
 
 _R = TypeVar("_R")
 
@@ -142,7 +142,7 @@ def open_delve(binary: str, core: Optional[str] = None, *, pid: Optional[int] = 
     a context manager) to stop delve."""
     from godbg.backends.delve.client import DelveServer
     from godbg.backends.delve.dlvtarget import delve_target, open_core_facts
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
     if (core is None) == (pid is None):
         raise BadInputError("open_delve: give a core or a pid")

@@ -31,6 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from godbg.program.binary import GoBinary  # noqa: E402
 from godbg.runtime import layouts as rl  # noqa: E402
 from godbg.runtime.globals_stripped import (  # noqa: E402
     ADJUSTS,
@@ -44,7 +45,6 @@ from godbg.runtime.globals_stripped import (  # noqa: E402
     window,
 )
 from godbg.runtime.layouts_builtin import FORMAT, GOARCH, JSON_PATH, expand  # noqa: E402
-from godbg.target.binary import GoBinary  # noqa: E402
 from tests.integration import matrix  # noqa: E402
 
 REFERENCE = "basic"

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol
 
 from godbg.errors import BadInputError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 
 @dataclass

@@ -9,11 +9,11 @@ from typing import Any
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError, GodbgError
+from godbg.program.target import Target
 from godbg.runtime import goroutines as rg
 from godbg.runtime import stacks
 from godbg.runtime.unwind import elide, unwinder
 from godbg.runtime.waits import goroutine_waits
-from godbg.target.target import Target
 
 NAME = "bt"
 HELP = ("Backtrace of goroutine GOID (or of M MID's g0 stack with --m) without touching the inferior's "

@@ -10,7 +10,7 @@ from godbg.check.rules import evaluate
 from godbg.check.settings import Rules, load_rules_file, parse_duration, parse_size
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 NAME = "check"
 HELP = ("Rules for CI: exit status 0 when every rule holds, 1 with one finding a line when one does not, "

@@ -12,10 +12,10 @@ from dataclasses import dataclass, replace
 from godbg.commands import registry
 from godbg.commands.base import CommandModule, HelpShown, Outcome, make_parser
 from godbg.errors import BadInputError, GodbgError
+from godbg.program.target import Target
 from godbg.render.output import to_text, warning_lines, write_json, write_jsonl
 from godbg.render.theme import Theme
 from godbg.runtime import consistency, version
-from godbg.target.target import Target
 
 
 @dataclass

@@ -11,13 +11,13 @@ from typing import Any
 
 from godbg.commands.base import Outcome, add_jsonl_flag, positive_int
 from godbg.errors import BadInputError
+from godbg.program.target import Target
 from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
 from godbg.runtime.objnames import StackIndex
 from godbg.runtime.stacks import G
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.runtime.waits import Namer, goroutine_waits
-from godbg.target.target import Target
 
 NAME = "goroutines"
 HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, creator, M and thread, "

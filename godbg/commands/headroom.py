@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome, positive_int
+from godbg.program.target import Target
 from godbg.render.jsonout import Stream
 from godbg.runtime.headroom import Rows, headroom
-from godbg.target.target import Target
 
 NAME = "headroom"
 HELP = ("Stack size, use and headroom per goroutine (and per g0/gsignal stack): the distance to the stack "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome
+from godbg.program.target import Target
 from godbg.runtime import allgs as rt
 from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
@@ -13,7 +14,6 @@ from godbg.runtime.goroutines import iter_live_gs
 from godbg.runtime.signals import fatal_signal, is_snapshot
 from godbg.runtime.stacklimits import read_limits
 from godbg.runtime.stacks import stack_guard
-from godbg.target.target import Target
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "

@@ -8,8 +8,8 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome, add_jsonl_flag
+from godbg.program.target import Target
 from godbg.runtime.leaks import leaks
-from godbg.target.target import Target
 
 NAME = "leaks"
 HELP = ("Goroutines that can never run again: blocked on an object no runnable goroutine, global or "

@@ -8,11 +8,11 @@ from typing import Any
 
 from godbg.commands.base import Outcome, add_jsonl_flag, positive_int, wants_json
 from godbg.errors import BadInputError
+from godbg.program.dwarf import MAP, GoType
+from godbg.program.target import Target
 from godbg.render.jsonout import Emitter, Stream
 from godbg.runtime import maps, version
 from godbg.runtime.maps_common import MapContents
-from godbg.target.dwarf import MAP, GoType
-from godbg.target.target import Target
 from godbg.values.decode import MAP_ENTRY_LIMITS
 from godbg.values.model import Limits
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome
+from godbg.program.target import Target
 from godbg.runtime.ms import ms
-from godbg.target.target import Target
 
 NAME = "ms"
 HELP = ("Every M: id, OS thread id, the goroutine it runs, g0 and gsignal stack bounds, SP, use and "

@@ -8,8 +8,8 @@ from typing import Any, Callable
 
 from godbg.commands.base import Outcome
 from godbg.errors import BadInputError
+from godbg.program.target import Target
 from godbg.runtime.panics import panic_path
-from godbg.target.target import Target
 
 NAME = "panic"
 HELP = ("The panic path of the panicking goroutine (core or stopped live program): the panic chain "

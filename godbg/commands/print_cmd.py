@@ -8,7 +8,7 @@ from typing import Any
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
-from godbg.target.target import Target
+from godbg.program.target import Target
 from godbg.values.evaluate import Evaluator, Place, read_value
 from godbg.values.location import Location, locate
 from godbg.values.model import Limits

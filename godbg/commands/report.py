@@ -11,8 +11,8 @@ from typing import Any
 from godbg.commands import registry
 from godbg.commands.base import Outcome, make_parser, positive_int
 from godbg.errors import GodbgError
+from godbg.program.target import Target
 from godbg.render.jsonout import materialize
-from godbg.target.target import Target
 
 NAME = "report"
 HELP = ("Everything a postmortem needs in one go: what happened (panic chain or fatal error), Go version "

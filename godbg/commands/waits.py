@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 
 from godbg.commands.base import Outcome, positive_int
+from godbg.program.target import Target
 from godbg.runtime.goroutines import live_gs
 from godbg.runtime.waitobjects import wait_objects
 from godbg.runtime.waits import goroutine_waits
-from godbg.target.target import Target
 
 NAME = "waits"
 HELP = ("Who waits for whom: every channel, mutex, RWMutex, WaitGroup, Cond and semaphore that "

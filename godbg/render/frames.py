@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from godbg.program.pclntab import package_of
 from godbg.render.theme import Theme
-from godbg.target.pclntab import package_of
 
 
 def paint_function(function: str | None, theme: Theme) -> str:

@@ -9,9 +9,9 @@ from array import array
 from collections.abc import Sequence
 
 from godbg.errors import CorruptError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
 from godbg.runtime.linked import follow
-from godbg.target.target import Target
 
 # Sanity bounds: beyond these the list is corrupt, not big.
 MAX_GOROUTINES = 50_000_000

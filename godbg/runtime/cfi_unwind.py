@@ -5,7 +5,7 @@ shared library from the core's NT_FILE note), falling back to the frame-pointer 
 where no CFI covers a pc, until a return address lands in Go code (for a cgo call,
 ``runtime.asmcgocall``), where the Go unwinder takes over.
 
-Registers are tracked by DWARF number (see godbg.target.cfi); ``PC`` is a pseudo number
+Registers are tracked by DWARF number (see godbg.program.cfi); ``PC`` is a pseudo number
 for the program counter."""
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
+from godbg.program.cfi import FrameRules
+from godbg.program.native import Mapping as FileMapping
+from godbg.program.native import NativeCode, NativeImage
+from godbg.program.target import Target
 from godbg.runtime.unwind import Frame, WordReader, unwinder
-from godbg.target.cfi import FrameRules
-from godbg.target.native import Mapping as FileMapping
-from godbg.target.native import NativeCode, NativeImage
-from godbg.target.target import Target
 
 PC = -1
 # DWARF register numbers (System V psABI for amd64, AAPCS64 DWARF for arm64).

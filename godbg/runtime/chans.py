@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from godbg.errors import CorruptError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
 from godbg.runtime.sudog import Sudog, follow_sudogs
 from godbg.runtime.typenames import type_name
-from godbg.target.target import Target
 
 HCHAN = "runtime.hchan"
 # A buffer larger than this is not a channel's (make(chan T, n) limits n*size to maxAlloc).

@@ -12,8 +12,8 @@ Three facts that only agree when both the binary and its load offset are right:
 from __future__ import annotations
 
 from godbg.errors import BadInputError, FaultError, GodbgError, TargetError, UnsupportedError
+from godbg.program.target import Target
 from godbg.runtime import version
-from godbg.target.target import Target
 
 # The longest version string believed (go1.NN.N plus experiments).
 MAX_VERSION_LEN = 256

@@ -44,8 +44,8 @@ from godbg.errors import FaultError, UnsupportedError
 from godbg.runtime.layouts_builtin import builtin_globals, release_key, tables
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
-    from godbg.target.target import Target
+    from godbg.program.binary import GoBinary
+    from godbg.program.target import Target
 
 # The globals godbg reads: what the generator records for each release.
 GLOBAL_NAMES = (

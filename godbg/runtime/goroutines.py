@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.pclntab import package_of, print_name
+from godbg.program.target import Target, Thread
 from godbg.runtime.allgs import allgs
 from godbg.runtime.stacks import (
     G,
@@ -31,8 +33,6 @@ from godbg.runtime.unwind import (
     read_uncached,
     unwinder,
 )
-from godbg.target.pclntab import package_of, print_name
-from godbg.target.target import Target, Thread
 
 MAIN_GOID = 1
 # gs read (in bulk) and decoded at a time by a streamed listing.

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from godbg.errors import FaultError
+from godbg.program.pclntab import print_name
+from godbg.program.target import Target
 from godbg.runtime import goroutines as rg
 from godbg.runtime import ms as rms
 from godbg.runtime.stacklimits import StackLimits, read_limits
 from godbg.runtime.stacks import G, goroutine_stack, stack_guard, status_name
 from godbg.runtime.unwind import PhysFrame
-from godbg.target.pclntab import print_name
-from godbg.target.target import Target
 
 RUNTIME_PREFIX = "runtime."
 # A stack's shape for sharing summaries: (pc, frame size) of each frame.

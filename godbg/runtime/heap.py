@@ -10,10 +10,10 @@ import struct
 from dataclasses import dataclass
 
 from godbg.errors import CorruptError, FaultError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
 from godbg.runtime.typenames import type_name
 from godbg.runtime.unwind import read_uncached
-from godbg.target.target import Target
 
 MHEAP = "runtime.mheap_"
 MSPAN = "runtime.mspan"

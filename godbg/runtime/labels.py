@@ -7,9 +7,9 @@ from __future__ import annotations
 import struct
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.dwarf import MAP
+from godbg.program.target import Target
 from godbg.runtime.maps import read_map
-from godbg.target.dwarf import MAP
-from godbg.target.target import Target
 
 LABEL_MAP = "runtime/pprof.labelMap"
 # A label set larger than this is corrupt.

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from godbg.errors import UnsupportedError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 if TYPE_CHECKING:
-    from godbg.target.dwarf import GoType
+    from godbg.program.dwarf import GoType
 
 # How deep nested struct fields are flattened into dotted paths ("sched.sp",
 # "atomicstatus.value", "groups.data").

@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from godbg.program.target import Target
     from godbg.runtime.layouts import StructLayout
-    from godbg.target.target import Target
 
 JSON_PATH = Path(__file__).with_name("layouts_builtin.json")
 FORMAT = 2

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.target import Target
 from godbg.runtime.goroutines import live_gs
 from godbg.runtime.heap import Heap, heap
 from godbg.runtime.roots import data_roots
@@ -40,7 +41,6 @@ from godbg.runtime.waits import (
     g_extras,
     goroutine_waits,
 )
-from godbg.target.target import Target
 
 PAGE_SHIFT = 13
 # A goroutine stack walk that reached the goroutine's first frame (goexit).

@@ -4,7 +4,7 @@ cycle-safe: corrupt memory can loop a list or make it absurdly long."""
 from __future__ import annotations
 
 from godbg.errors import CorruptError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 
 def follow(target: Target, head: int, link_offset: int, what: str, limit: int) -> list[int]:

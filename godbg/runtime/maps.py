@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from godbg import types
 from godbg.errors import BadInputError, UnsupportedError
+from godbg.program.dwarf import MAP, GoType
+from godbg.program.memory import MAX_READ, PAGE, CachedMemory
+from godbg.program.target import Target
 from godbg.runtime import version
 from godbg.runtime.layouts import layout
 from godbg.runtime.maps_classic import ClassicLayout, decode_classic
 from godbg.runtime.maps_common import MAX_INLINE_BYTES, MapContents, OnEntries, SlotCodec
 from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
-from godbg.target.dwarf import MAP, GoType
-from godbg.target.memory import MAX_READ, PAGE, CachedMemory
-from godbg.target.target import Target
 from godbg.values.decode import MAP_ENTRY_LIMITS, compile_decoder
 from godbg.values.model import Limits
 

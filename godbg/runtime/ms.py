@@ -8,8 +8,8 @@ from __future__ import annotations
 from typing import Any
 
 from godbg.errors import FaultError
+from godbg.program.target import Target
 from godbg.runtime.stacks import M, all_ms, read_g, stack_bounds, stack_guard, thread_of, thread_view
-from godbg.target.target import Target
 
 
 def _stack_doc(lo: int, hi: int, sp: int | None, guard: int) -> dict[str, Any]:

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Union
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.dwarf import ARRAY, STRUCT, GoType
+from godbg.program.pclntab import print_name
+from godbg.program.target import Target
 from godbg.runtime.heap import heap, object_type
 from godbg.runtime.stacks import G, goroutine_stack, read_g
-from godbg.target.dwarf import ARRAY, STRUCT, GoType
-from godbg.target.pclntab import print_name
-from godbg.target.target import Target
 
 GLOBAL, STACK, HEAP = "global", "stack", "heap"
 # Nesting deeper than this is not a real type.

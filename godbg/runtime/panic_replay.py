@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Protocol, Union
 
 from godbg.errors import FaultError, GodbgError, TargetError
+from godbg.program.target import Target
 from godbg.runtime import panics
 from godbg.runtime.layouts import layout
 from godbg.runtime.runtime_errors import MAX_STRING
-from godbg.target.target import Target
 
 # The first two integer argument registers of Go's register ABI.
 ARG_REGS = {"amd64": ("rax", "rbx"), "arm64": ("x0", "x1")}

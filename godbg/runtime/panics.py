@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
+from godbg.program.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
+from godbg.program.target import Target
 from godbg.runtime import stacks
 from godbg.runtime.allgs import allgs
 from godbg.runtime.layouts import StructLayout, layout
@@ -35,8 +37,6 @@ from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
 from godbg.runtime.signals import FatalSignal, fatal_signal
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder
-from godbg.target.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
-from godbg.target.target import Target
 
 PTR_SIZE = 8
 # Bounds: a chain or list longer than this is corrupt, not long.
@@ -198,7 +198,7 @@ def _user_value(target: Target, type_word: int, data: int, data_field: int | Non
     if not target.binary.has_dwarf:
         return None
     try:
-        from godbg.target.dwarf import POINTER, STRUCT
+        from godbg.program.dwarf import POINTER, STRUCT
         from godbg.values import decode as values
 
         t = target.binary.dwarf.type_by_runtime_type(type_word)

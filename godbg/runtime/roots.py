@@ -8,9 +8,9 @@ from __future__ import annotations
 import struct
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
 from godbg.runtime.unwind import read_uncached
-from godbg.target.target import Target
 
 MODULEDATA = "runtime.firstmoduledata"
 # Sections bigger than this are not a Go binary's data or bss.

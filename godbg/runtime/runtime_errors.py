@@ -18,6 +18,7 @@ import struct
 from typing import Any
 
 from godbg.errors import CorruptError, FaultError, UnsupportedError
+from godbg.program.target import Target
 from godbg.runtime import version
 from godbg.runtime.layouts import layout
 from godbg.runtime.typenames import (
@@ -32,7 +33,6 @@ from godbg.runtime.typenames import (
     RType,
     rtype,
 )
-from godbg.target.target import Target
 
 BOUNDS_FORMATS = (
     "index out of range [%x] with length %y",

@@ -9,9 +9,9 @@ import struct
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
 from godbg.runtime.sudog import MAX_WAIT_LIST, follow_sudogs, read_sudog
-from godbg.target.target import Target
 
 SEMTABLE = "runtime.semtable"
 # runtime/sema.go semTabSize (stable 1.22-1.27); the DWARF constant wins where present.

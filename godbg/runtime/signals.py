@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.pclntab import print_name
+from godbg.program.target import Target
 from godbg.runtime import stacks
 from godbg.runtime.cfi_unwind import describe_pc
 from godbg.runtime.layouts import layout
 from godbg.runtime.unwind import unwinder
-from godbg.target.pclntab import print_name
-from godbg.target.target import Target
 
 # siginfo_t (Linux, 64-bit): si_signo, si_errno, si_code (int32 each), pad, then the
 # union whose first word is si_addr for faults.

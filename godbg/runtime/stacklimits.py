@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 # runtime/stack.go: the value before runtime.main runs, and the 64-bit setting.
 INITIAL_MAXSTACKSIZE = 1 << 20

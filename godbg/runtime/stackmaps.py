@@ -12,14 +12,14 @@ import struct
 from dataclasses import dataclass
 
 from godbg.errors import FaultError, GodbgError
-from godbg.runtime.unwind import PhysFrame, unwinder
-from godbg.target.pclntab import (
+from godbg.program.pclntab import (
     FUNCDATA_ARGS_POINTER_MAPS,
     FUNCDATA_LOCALS_POINTER_MAPS,
     FUNCDATA_STACK_OBJECTS,
     PCDATA_STACK_MAP_INDEX,
 )
-from godbg.target.target import Target
+from godbg.program.target import Target
+from godbg.runtime.unwind import PhysFrame, unwinder
 
 PTR = 8
 # internal/abi.ArgsSizeUnknown: an assembly function that did not declare its frame.

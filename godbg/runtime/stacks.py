@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, NamedTuple
 
 from godbg.errors import FaultError, GodbgError, UnsupportedError
+from godbg.program.target import Target, Thread
 from godbg.runtime.cfi_unwind import NativeFrame, dwarf_regs, walk_native
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.unwind import Frame, PhysFrame, StackWindow, Start, Unwinder, Walk, read_uncached, unwinder
-from godbg.target.target import Target, Thread
 
 # runtime/runtime2.go status values (stable 1.22-1.27); names are read from DWARF when
 # it has them, these are the fallback.

@@ -8,9 +8,9 @@ import struct
 from dataclasses import dataclass
 
 from godbg.errors import FaultError
+from godbg.program.target import Target
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.unwind import read_uncached
-from godbg.target.target import Target
 
 SUDOG = "runtime.sudog"
 # A corrupt list must not loop forever: no real wait list is this long.

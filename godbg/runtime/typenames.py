@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godbg.errors import CorruptError, FaultError
+from godbg.program.target import Target
 from godbg.runtime.layouts import layout
-from godbg.target.target import Target
 
 TFLAG_UNCOMMON = 1 << 0
 TFLAG_EXTRA_STAR = 1 << 1

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, NamedTuple
 
 from godbg.errors import FaultError
-from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
-from godbg.target.target import Target
+from godbg.program.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
+from godbg.program.target import Target
 
 PTR_SIZE = 8
 # sys.MinFrameSize: 0 on amd64 (the CALL pushes the return address), 8 on arm64 (LR).

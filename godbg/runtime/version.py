@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from godbg.errors import UnsupportedError
-from godbg.target.target import Target
+from godbg.program.target import Target
 
 # The releases godbg is tested with: the oldest and newest of tests/integration/matrix.py's
 # GO_VERSIONS (a unit test keeps them in step; docs/dev/new-go-release.md).

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.target import Target
 from godbg.runtime.chans import read_hchan
 from godbg.runtime.layouts import has_layout, layout
 from godbg.runtime.waits import (
@@ -23,7 +24,6 @@ from godbg.runtime.waits import (
     WAITGROUP,
     GoroutineWait,
 )
-from godbg.target.target import Target
 
 CHAN = "chan"
 RWMUTEX = "rwmutex"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from godbg.errors import FaultError, GodbgError
+from godbg.program.dwarf import POINTER
+from godbg.program.target import Target
 from godbg.runtime.chans import Hchan, read_hchan
 from godbg.runtime.heap import heap
 from godbg.runtime.labels import labels_at
@@ -29,8 +31,6 @@ from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stacks import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
 from godbg.runtime.sudog import Sudog, follow_sudogs, g_waiting_sudogs, prefetch_sudogs, read_sudog
 from godbg.runtime.unwind import read_uncached
-from godbg.target.dwarf import POINTER
-from godbg.target.target import Target
 
 CHAN_RECV, CHAN_SEND, SELECT = "chan receive", "chan send", "select"
 MUTEX, RW_READ, RW_WRITE = "mutex", "rwmutex read", "rwmutex write"

@@ -16,11 +16,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from godbg.errors import FaultError, GodbgError
-from godbg.target.dwarf import Field, GoType
+from godbg.program.dwarf import Field, GoType
 from godbg.types.descriptors import DescriptorTypes, descriptor_types
 
 if TYPE_CHECKING:
-    from godbg.target.target import Target
+    from godbg.program.target import Target
 
 __all__ = ["DescriptorTypes", "Field", "GoType", "descriptor_types", "type_by_name", "type_of_descriptor"]
 

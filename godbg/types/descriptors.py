@@ -27,12 +27,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
+from godbg.program import dwarf as dw
+from godbg.program.dwarf import Field, GoType
 from godbg.runtime.layouts import StructLayout, has_layout, layout
-from godbg.target import dwarf as dw
-from godbg.target.dwarf import Field, GoType
 
 if TYPE_CHECKING:
-    from godbg.target.target import Target
+    from godbg.program.target import Target
 
 TFLAG_UNCOMMON = 1 << 0
 TFLAG_EXTRA_STAR = 1 << 1

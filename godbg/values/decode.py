@@ -27,8 +27,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable
 
 from godbg.errors import CorruptError, FaultError
-from godbg.target import dwarf as dw
-from godbg.target.dwarf import GoType
+from godbg.program import dwarf as dw
+from godbg.program.dwarf import GoType
 from godbg.values.model import (
     DEFAULT_LIMITS,
     ChanRef,
@@ -44,9 +44,9 @@ from godbg.values.model import (
 )
 
 if TYPE_CHECKING:
-    from godbg.target.dwarf import DwarfInfo
-    from godbg.target.memory import Memory
-    from godbg.target.target import Target
+    from godbg.program.dwarf import DwarfInfo
+    from godbg.program.memory import Memory
+    from godbg.program.target import Target
     from godbg.values.hooks import ValueHooks
 
 Decoder = Callable[..., Any]  # fn(buf, off, depth=0) -> value

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 from godbg.errors import FaultError, GodbgError
 
 if TYPE_CHECKING:
-    from godbg.target.dwarf import GoType
-    from godbg.target.target import Target
+    from godbg.program.dwarf import GoType
+    from godbg.program.target import Target
     from godbg.values.hooks import TargetHooks
 
 # Nested errors (Err fields) followed at most this deep.

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, Union
 
 from godbg import types
 from godbg.errors import BadInputError, FaultError
-from godbg.target import dwarf as dw
-from godbg.target.dwarf import GoType
+from godbg.program import dwarf as dw
+from godbg.program.dwarf import GoType
 from godbg.values import expr as ex
 from godbg.values.decode import MAX_LEN, target_decoder
 from godbg.values.model import Limits, Ptr
 
 if TYPE_CHECKING:
-    from godbg.target.target import Target
+    from godbg.program.target import Target
 
 _ADDR_WORDS = struct.Struct("<Qqq")  # slice: data, len, cap (a string: data, len)
 _INT = GoType(dw.INT, "int", dw.PTR_SIZE)

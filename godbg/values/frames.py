@@ -1,5 +1,5 @@
 """Arguments and locals of a goroutine's frames (``bt GOID --full``, ``print --goroutine G
---frame K``), from DWARF location expressions and lists (``godbg.target.dwarf_vars``).
+--frame K``), from DWARF location expressions and lists (``godbg.program.dwarf_vars``).
 
 The pc a caller's variables are looked up at is its call instruction (return address - 1:
 the return address may already start another location range). A variable is read only
@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from godbg.errors import BadInputError, FaultError, GodbgError, UnsupportedError
-from godbg.target.dwarf_vars import Piece, evaluate, function_vars
+from godbg.program.dwarf_vars import Piece, evaluate, function_vars
 
 if TYPE_CHECKING:
+    from godbg.program.dwarf import GoType
+    from godbg.program.target import Target
     from godbg.runtime.unwind import Frame
-    from godbg.target.dwarf import GoType
-    from godbg.target.target import Target
     from godbg.values.model import Limits
 
 

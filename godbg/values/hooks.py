@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from godbg.errors import FaultError, GodbgError
 
 if TYPE_CHECKING:
-    from godbg.target.dwarf import GoType
-    from godbg.target.target import Target
+    from godbg.program.dwarf import GoType
+    from godbg.program.target import Target
 
 # (type, its name as Go prints it, stored directly in the interface word?)
 Dynamic = tuple["GoType | None", Any, bool]

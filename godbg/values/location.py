@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from godbg.errors import FaultError, GodbgError, UnsupportedError
 
 if TYPE_CHECKING:
-    from godbg.target.target import Target
+    from godbg.program.target import Target
 
 GLOBAL = "global"
 STACK = "stack"

@@ -22,10 +22,10 @@ from hypothesis import strategies as st
 from godbg.backends.core.corefile import CoreFile, CoreMemory, check_core_matches
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError
+from godbg.program.binary import GoBinary
+from godbg.program.memory import CachedMemory
+from godbg.program.target import SignalInfo, Target
 from godbg.render.theme import PLAIN
-from godbg.target.binary import GoBinary
-from godbg.target.memory import CachedMemory
-from godbg.target.target import SignalInfo, Target
 from tests.integration import matrix
 
 EXAMPLES = int(os.environ.get("GODBG_FUZZ_EXAMPLES", "25"))

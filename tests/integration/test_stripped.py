@@ -25,11 +25,11 @@ import pytest
 from godbg.backends.core.corefile import open_core_target
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError
+from godbg.program.binary import GoBinary
+from godbg.program.target import Target
 from godbg.render.theme import PLAIN
 from godbg.runtime.globals_stripped import GLOBAL_NAMES, find, resolve_ref
 from godbg.runtime.layouts_builtin import tables
-from godbg.target.binary import GoBinary
-from godbg.target.target import Target
 from tests.integration import matrix
 from tests.integration.cli import godbg_core
 from tests.integration.test_goroutines import PANIC_CRASH_FRAMES, compare_stack, first_goroutines

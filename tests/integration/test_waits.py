@@ -13,8 +13,8 @@ import pytest
 
 from godbg.backends.core.corefile import open_core_target
 from godbg.commands.execute import execute
+from godbg.program.target import Target
 from godbg.render.theme import PLAIN
-from godbg.target.target import Target
 from tests.integration import matrix
 
 PROGRAM = "waits"

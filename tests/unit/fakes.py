@@ -16,7 +16,7 @@ import struct
 from collections.abc import Mapping
 
 from godbg.errors import FaultError
-from godbg.target.memory import Memory
+from godbg.program.memory import Memory
 
 # Where alloc() starts placing things, and the unmapped gap it leaves after each block
 # (so a read past the end of one allocation faults instead of reading the next one).

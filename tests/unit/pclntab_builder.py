@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from godbg.target.pclntab import FUNCDATA_INL_TREE, GO120_MAGIC, NO_FUNCDATA, PCDATA_INL_TREE_INDEX
+from godbg.program.pclntab import FUNCDATA_INL_TREE, GO120_MAGIC, NO_FUNCDATA, PCDATA_INL_TREE_INDEX
 
 TEXT = 0x401000
 GOFUNC = 0x600000

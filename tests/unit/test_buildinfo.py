@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from godbg.errors import TargetError
-from godbg.target.buildinfo import MAGIC, BuildInfo
+from godbg.program.buildinfo import MAGIC, BuildInfo
 
 
 def blob(version: str, modinfo: str) -> bytes:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import struct
 
+from godbg.program.cfi import FrameRules, RegRule
 from godbg.runtime.cfi_unwind import PC, _by_cfi, _by_frame_pointer
 from godbg.runtime.signals import SOURCE_FRAME, SOURCE_G, FatalSignal
-from godbg.target.cfi import FrameRules, RegRule
 from tests.unit.fakes import FakeMemory
 
 RSP, RBP, RBX, RA = 7, 6, 3, 16
@@ -67,7 +67,7 @@ def _libc_code(read):  # type: ignore[no-untyped-def]
     import pytest
     from elftools.elf.elffile import ELFFile
 
-    from godbg.target.native import Mapping, NativeCode, NativeImage, build_id
+    from godbg.program.native import Mapping, NativeCode, NativeImage, build_id
 
     if not os.path.exists(LIBC):
         pytest.skip(f"no {LIBC} on this machine")

@@ -16,7 +16,7 @@ from godbg.backends.delve import client as dlvclient
 from godbg.backends.delve.client import EXAMINE_MEMORY_LIMIT, DelveServer, find_dlv
 from godbg.backends.delve.dlvtarget import DelveMemory, DelveThreads, LocalResolver, parse_registers
 from godbg.errors import FaultError, TargetError
-from godbg.target.memory import CachedMemory
+from godbg.program.memory import CachedMemory
 
 BASE = 0x10000
 SIZE = 3 * EXAMINE_MEMORY_LIMIT + 5 * 4096  # whole pages, as real mappings are

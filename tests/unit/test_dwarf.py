@@ -22,11 +22,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import CorruptError, GodbgError, UnsupportedError
-from godbg.target import dwarf as dw
-from godbg.target import dwarfraw as raw
-from godbg.target.binary import GoBinary
-from godbg.target.dwarf import DwarfInfo
-from godbg.target.memory import Memory
+from godbg.program import dwarf as dw
+from godbg.program import dwarfraw as raw
+from godbg.program.binary import GoBinary
+from godbg.program.dwarf import DwarfInfo
+from godbg.program.memory import Memory
 from godbg.values import ValueDecoder
 
 REPO = Path(__file__).resolve().parents[2]

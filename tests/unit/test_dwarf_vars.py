@@ -1,4 +1,4 @@
-"""Location expressions and lists of frame variables (godbg.target.dwarf_vars) on bytes the
+"""Location expressions and lists of frame variables (godbg.program.dwarf_vars) on bytes the
 tests build: the piece shapes Go emits, both list formats, and corrupt input."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import GodbgError
-from godbg.target.dwarf_vars import FunctionVars, Piece, VarDesc, evaluate
+from godbg.program.dwarf_vars import FunctionVars, Piece, VarDesc, evaluate
 
 CFA = 0x7000
 

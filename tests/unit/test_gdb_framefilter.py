@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from godbg.program.pclntab import Func
 from godbg.runtime.unwind import PhysFrame
-from godbg.target.pclntab import Func
 
 
 class _Decorator:

@@ -13,11 +13,11 @@ from types import SimpleNamespace
 import pytest
 
 from godbg.errors import UnsupportedError
+from godbg.program.binary import Section
 from godbg.runtime import globals_stripped as gs
 from godbg.runtime import layouts_builtin as lb
 from godbg.runtime.layouts import layout
 from godbg.runtime.stacks import G_FIELDS, M_FIELDS
-from godbg.target.binary import Section
 from tests.integration.matrix import GO_VERSIONS
 
 REPO = Path(__file__).resolve().parents[2]

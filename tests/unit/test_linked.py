@@ -7,9 +7,9 @@ import struct
 import pytest
 
 from godbg.errors import CorruptError
+from godbg.program.memory import CachedMemory
+from godbg.program.target import Target
 from godbg.runtime.linked import follow
-from godbg.target.memory import CachedMemory
-from godbg.target.target import Target
 from tests.unit.fakes import RegionMemory
 
 LINK = 8  # where each fake node keeps its next pointer

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 import pytest
 
 from godbg.errors import TargetError
-from godbg.target.binary import GoBinary
-from godbg.target.loadbias import AT_ENTRY, FileMapping, auxv_value, find_bias
+from godbg.program.binary import GoBinary
+from godbg.program.loadbias import AT_ENTRY, FileMapping, auxv_value, find_bias
 
 PAGE = 4096
 AT_PHDR, AT_PAGESZ = 3, 6

@@ -7,7 +7,7 @@ import struct
 import pytest
 
 from godbg.errors import FaultError
-from godbg.target.memory import PAGE, CachedMemory
+from godbg.program.memory import PAGE, CachedMemory
 
 
 class Backing:

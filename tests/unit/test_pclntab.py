@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import GodbgError, UnsupportedError
-from godbg.target.binary import GoBinary
-from godbg.target.pclntab import FUNC_FLAG_TOP_FRAME, Pclntab, print_name
+from godbg.program.binary import GoBinary
+from godbg.program.pclntab import FUNC_FLAG_TOP_FRAME, Pclntab, print_name
 from tests.integration import matrix
 from tests.unit.pclntab_builder import GOFUNC, TEXT, FuncSpec, build, pcvalue_table, static_reader
 

@@ -64,7 +64,7 @@ def test_package_is_marked_typed():
 
 # ARCHITECTURE.md's layers: a package may not import the ones listed for it.
 FORBIDDEN_IMPORTS = {
-    "godbg/target": ("godbg.runtime", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/program": ("godbg.runtime", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
     "godbg/render": ("godbg.runtime", "godbg.commands", "godbg.backends", "gdb"),
     "godbg/runtime": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
     "godbg/values": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),

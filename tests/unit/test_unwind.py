@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import FaultError
+from godbg.program.memory import CachedMemory
+from godbg.program.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Pclntab
+from godbg.program.target import Target
 from godbg.runtime.stacks import SIGCTX_AMD64, SIGCTX_ARM64, SIGINFO_SIZE_ARM64, UC_MCONTEXT, signal_context
 from godbg.runtime.unwind import StackWindow, Start, Unwinder, elide
-from godbg.target.memory import CachedMemory
-from godbg.target.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Pclntab
-from godbg.target.target import Target
 from tests.unit.pclntab_builder import GOFUNC, TEXT, FuncSpec, build, static_reader
 
 SIGPANIC_ID = 20

@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import FaultError, GodbgError
-from godbg.target import dwarf as dw
-from godbg.target.dwarf import Field, GoType
+from godbg.program import dwarf as dw
+from godbg.program.dwarf import Field, GoType
 from godbg.values import Limits, ValueDecoder, format_text
 from godbg.values.decode import BIG_VALUE, decode, decode_from, go_float
 from godbg.values.model import Iface, MapRef, Raw, Struct

@@ -11,15 +11,15 @@ from types import SimpleNamespace
 import pytest
 
 from godbg.errors import CorruptError
+from godbg.program.binary import Symbol
+from godbg.program.memory import CachedMemory
+from godbg.program.target import Target
 from godbg.runtime.chans import RECV, SEND, read_hchan
 from godbg.runtime.heap import Heap, Span
 from godbg.runtime.layouts import StructLayout
 from godbg.runtime.leaks import Marker
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.sudog import g_waiting_sudogs
-from godbg.target.binary import Symbol
-from godbg.target.memory import CachedMemory
-from godbg.target.target import Target
 from tests.unit.fakes import RegionMemory
 
 # Go 1.22's runtime.sudog and runtime.hchan (amd64), as DWARF describes them.

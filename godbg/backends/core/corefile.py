@@ -12,11 +12,11 @@ from dataclasses import dataclass
 
 from godbg.backends.core.compressed import open_core_file
 from godbg.errors import FaultError, TargetError
+from godbg.program.binary import ARCH_BY_MACHINE, GoBinary
+from godbg.program.loadbias import AT_ENTRY, FileMapping, apply_bias, auxv_value
+from godbg.program.memory import CachedMemory
+from godbg.program.target import SignalInfo, Target, Thread
 from godbg.runtime.globals_stripped import lookup_for
-from godbg.target.binary import ARCH_BY_MACHINE, GoBinary
-from godbg.target.loadbias import AT_ENTRY, FileMapping, apply_bias, auxv_value
-from godbg.target.memory import CachedMemory
-from godbg.target.target import SignalInfo, Target, Thread
 
 NT_PRSTATUS = 1
 NT_AUXV = 6

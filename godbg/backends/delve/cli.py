@@ -16,8 +16,8 @@ from godbg.backends.delve.dlvtarget import attached_executable, delve_target, op
 from godbg.commands import registry
 from godbg.commands.execute import command_names, execute
 from godbg.errors import BadInputError, TargetError
+from godbg.program.binary import GoBinary
 from godbg.render.theme import terminal_theme
-from godbg.target.binary import GoBinary
 
 USAGE = ("usage: godbg dlv core BIN CORE COMMAND… | godbg dlv exec BIN [-- ARGS…] | "
          "godbg dlv attach PID [BIN]")

@@ -12,11 +12,11 @@ from typing import Any
 from godbg.backends.core.corefile import CoreFile, check_core_matches, relocate_for_core
 from godbg.backends.delve.client import DelveError, DelveServer
 from godbg.errors import FaultError, TargetError
+from godbg.program.binary import GoBinary
+from godbg.program.loadbias import apply_bias, process_at_entry
+from godbg.program.memory import CachedMemory
+from godbg.program.target import SignalInfo, Target, Thread
 from godbg.runtime.globals_stripped import lookup_for
-from godbg.target.binary import GoBinary
-from godbg.target.loadbias import apply_bias, process_at_entry
-from godbg.target.memory import CachedMemory
-from godbg.target.target import SignalInfo, Target, Thread
 
 # delve's register names, lower-cased, that differ from the ones the engine uses
 # (gdb's and the core reader's).

@@ -17,8 +17,8 @@ from godbg.backends.delve.passthrough import DelveTerminal, to_stdout
 from godbg.commands import registry
 from godbg.commands.execute import execute
 from godbg.errors import GodbgError, TargetError, bug_message
+from godbg.program.target import Target
 from godbg.render.theme import terminal_theme
-from godbg.target.target import Target
 
 PROMPT = "(godbg-dlv) "
 QUIT = ("quit", "exit", "q")

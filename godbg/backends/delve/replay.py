@@ -23,9 +23,9 @@ from godbg.backends.delve.client import DelveError, DelveServer, RpcConnection
 from godbg.backends.delve.dlvtarget import parse_registers
 from godbg.commands import panic_cmd
 from godbg.errors import TargetError
+from godbg.program.target import Target
 from godbg.runtime import panic_replay
 from godbg.runtime.panic_replay import Exited, Stop
-from godbg.target.target import Target
 
 # Stops at delve's own breakpoints skipped in a row before the replay gives up.
 MAX_SKIPPED_STOPS = 64

@@ -10,11 +10,11 @@ import re
 import gdb
 
 from godbg.errors import FaultError, TargetError
+from godbg.program.binary import GoBinary
+from godbg.program.loadbias import FileMapping, apply_bias, find_bias
+from godbg.program.memory import CachedMemory
+from godbg.program.target import SignalInfo, Target, Thread
 from godbg.runtime.globals_stripped import lookup_for
-from godbg.target.binary import GoBinary
-from godbg.target.loadbias import FileMapping, apply_bias, find_bias
-from godbg.target.memory import CachedMemory
-from godbg.target.target import SignalInfo, Target, Thread
 
 AMD64_REGS = ("rip", "rsp", "rbp", "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11",
               "r12", "r13", "r14", "r15", "eflags")

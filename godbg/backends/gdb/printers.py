@@ -17,9 +17,9 @@ from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.commands.map_cmd import value_limits
 from godbg.errors import GodbgError
+from godbg.program.dwarf import POINTER
 from godbg.runtime import maps
 from godbg.runtime.maps_common import MapContents
-from godbg.target.dwarf import POINTER
 from godbg.values.model import Ptr
 from godbg.values.text import format_text
 

@@ -12,9 +12,9 @@ import gdb
 
 from godbg.commands import panic_cmd
 from godbg.errors import TargetError
+from godbg.program.target import Target
 from godbg.runtime import panic_replay
 from godbg.runtime.panic_replay import Exited, Stop
-from godbg.target.target import Target
 
 
 class GdbReplayDebugger:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from godbg.errors import TargetError
-from godbg.target.binary import GoBinary
+from godbg.program.binary import GoBinary
 
 AT_NULL = 0
 AT_ENTRY = 9

@@ -1,6 +1,6 @@
 """DWARF bytes: units, abbreviations, DIEs, attribute values, and a fast skip over
 subtrees. No Go knowledge beyond the numbers of Go's own attributes; the Go model on top
-is godbg.target.dwarf.
+is godbg.program.dwarf.
 
 Why not pyelftools' DIE objects: Go emits no ``DW_AT_sibling``, so finding the top-level
 DIEs means parsing every DIE below them, and pyelftools spends ~14 µs on each. Here each
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from godbg.errors import CorruptError, UnsupportedError
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
 # --- DWARF numbers (DWARF 5 spec, section 7) -----------------------------------------
 

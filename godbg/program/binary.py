@@ -22,9 +22,9 @@ from elftools.elf.elffile import ELFFile
 from godbg.errors import FaultError, TargetError
 
 if TYPE_CHECKING:
-    from godbg.target.buildinfo import BuildInfo
-    from godbg.target.dwarf import DwarfInfo
-    from godbg.target.pclntab import Pclntab
+    from godbg.program.buildinfo import BuildInfo
+    from godbg.program.dwarf import DwarfInfo
+    from godbg.program.pclntab import Pclntab
 
 ARCH_BY_MACHINE = {"EM_X86_64": "amd64", "EM_AARCH64": "arm64"}
 PCLNTAB_SECTIONS = (".gopclntab", ".data.rel.ro.gopclntab")
@@ -225,19 +225,19 @@ class GoBinary:
 
     @cached_property
     def pclntab(self) -> Pclntab:
-        from godbg.target.pclntab import Pclntab
+        from godbg.program.pclntab import Pclntab
 
         return Pclntab.from_binary(self)
 
     @cached_property
     def dwarf(self) -> DwarfInfo:
-        from godbg.target.dwarf import DwarfInfo
+        from godbg.program.dwarf import DwarfInfo
 
         return DwarfInfo.from_binary(self)
 
     @cached_property
     def buildinfo(self) -> BuildInfo:
-        from godbg.target.buildinfo import BuildInfo
+        from godbg.program.buildinfo import BuildInfo
 
         return BuildInfo.from_binary(self)
 

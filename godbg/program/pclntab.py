@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable
 from godbg.errors import CorruptError, FaultError, UnsupportedError
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
 GO120_MAGIC = 0xFFFFFFF1
 OLDER_MAGICS = {0xFFFFFFFB: "1.2", 0xFFFFFFFA: "1.16", 0xFFFFFFF0: "1.18"}

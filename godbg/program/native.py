@@ -1,7 +1,7 @@
 """Native (non-Go) code in a process: the executable's C functions and the shared
 libraries it mapped. For a pc, the ELF file that holds it (with its load bias), the
 function's name from the ELF symbol tables, file:line from DWARF where the C code was
-compiled with it, and the CFI to unwind its frame (godbg.target.cfi).
+compiled with it, and the CFI to unwind its frame (godbg.program.cfi).
 
 Shared libraries are the files a core's NT_FILE note names; they are read from this
 machine only when the file there is the one the process mapped (same GNU build id as
@@ -19,7 +19,7 @@ from elftools.common.exceptions import DWARFError, ELFError
 from elftools.elf.elffile import ELFFile
 
 from godbg.errors import FaultError
-from godbg.target.cfi import CfiTable
+from godbg.program.cfi import CfiTable
 
 # ELF symbol types that name code.
 FUNC_TYPES = ("STT_FUNC", "STT_GNU_IFUNC")

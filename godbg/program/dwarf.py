@@ -5,7 +5,7 @@ How it is read, and why:
   (types all in one unit), and never emits ``DW_AT_sibling``. A pyelftools DIE walk must
   therefore parse every DIE of every function (~14 µs each: 0.7 s for a 2 MB binary,
   10 s for a 37 MB one). Instead, one pass over the decompressed ``.debug_info``
-  (``godbg.target.dwarfraw``) records only what the top-level DIEs name: type name →
+  (``godbg.program.dwarfraw``) records only what the top-level DIEs name: type name →
   DIE offset, runtime type offset → DIE offset, global → (address, type), constant → value.
 - That index is cached on disk (``~/.cache/godbg/dwarf/``, keyed by build id, file size and
   mtime); the next run on the same binary loads it in milliseconds.
@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from godbg.errors import CorruptError, UnsupportedError
-from godbg.target.dwarfraw import (
+from godbg.program.dwarfraw import (
     BAD_DWARF,
     TYPE_TAGS,
     DebugInfo,
@@ -79,7 +79,7 @@ from godbg.target.dwarfraw import (
 )
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
 # --- Go kinds (internal/abi.Kind) ----------------------------------------------------
 

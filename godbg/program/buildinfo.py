@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from godbg.errors import TargetError
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
 MAGIC = b"\xff Go buildinf:"
 HEADER_SIZE = 32

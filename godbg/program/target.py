@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from godbg.errors import BadInputError, UnsupportedError
-from godbg.target.binary import GoBinary
-from godbg.target.memory import CachedMemory
+from godbg.program.binary import GoBinary
+from godbg.program.memory import CachedMemory
 
 _T = TypeVar("_T")
 

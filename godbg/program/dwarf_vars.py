@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from godbg.errors import CorruptError
-from godbg.target.dwarfraw import DebugInfo, DW_AT_location, DW_AT_name, DW_AT_type, sleb, uleb
+from godbg.program.dwarfraw import DebugInfo, DW_AT_location, DW_AT_name, DW_AT_type, sleb, uleb
 
 if TYPE_CHECKING:
-    from godbg.target.binary import GoBinary
+    from godbg.program.binary import GoBinary
 
 DW_TAG_compile_unit = 0x11
 DW_TAG_formal_parameter = 0x05
