@@ -18,10 +18,10 @@ from godbg.check.settings import (
 from godbg.errors import UnsupportedError
 from godbg.program.target import Target
 from godbg.runtime import goroutines as rg
+from godbg.runtime.g import G_WAITING, status_name, wait_reason
 from godbg.runtime.headroom import headroom
 from godbg.runtime.layouts import layout
 from godbg.runtime.panics import panic_path
-from godbg.runtime.stacks import G_WAITING, status_name, wait_reason
 
 
 @dataclass(frozen=True)

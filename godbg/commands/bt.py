@@ -10,8 +10,10 @@ from typing import Any
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError, GodbgError
 from godbg.program.target import Target
+from godbg.runtime import g as rg_g
 from godbg.runtime import goroutines as rg
-from godbg.runtime import stacks
+from godbg.runtime import m as rm_m
+from godbg.runtime import stack as rstack
 from godbg.runtime.unwind import elide, unwinder
 from godbg.runtime.waits import goroutine_waits
 
@@ -41,15 +43,15 @@ def _bt_goroutine(target: Target, goid: int, full: bool = False, json_output: bo
     if g is None:
         raise BadInputError(f"no goroutine {goid} (see `goroutines`)")
     u = unwinder(target)
-    stack = stacks.goroutine_stack(target, g)
+    stack = rstack.goroutine_stack(target, g)
     frames, elided = elide(stack.logical(u))
     for note in stack.notes:
         target.warn(f"goroutine {goid}: {note}")
     m = stack.m
     data = {
         "goroutine": g.goid,
-        "status": stacks.status_name(target, g.status),
-        "wait_reason": stacks.wait_reason(target, g),
+        "status": rg_g.status_name(target, g.status),
+        "wait_reason": rg_g.wait_reason(target, g),
         "m": m.id if m is not None else None,
         "start": stack.start.source if stack.start is not None else None,
         "frames": [_frame_json(target, f, i == 0, full, json_output) for i, f in enumerate(frames)],
@@ -85,20 +87,20 @@ def _frame_json(target: Target, frame: Any, innermost: bool, full: bool, json_ou
 
 
 def _bt_m(target: Target, mid: int) -> Outcome:
-    ms = stacks.all_ms(target)
+    ms = rm_m.all_ms(target)
     m = next((x for x in ms if x.id == mid), None)
     if m is None:
         raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
     u = unwinder(target)
-    phys, _sp, stop = stacks.m_system_frames(target, m)
-    frames, elided = elide(stacks.system_logical(u, phys))
+    phys, _sp, stop = rstack.m_system_frames(target, m)
+    frames, elided = elide(rstack.system_logical(u, phys))
     curg = None
     if m.curg:
         try:
-            curg = stacks.read_g(target, m.curg).goid
+            curg = rg_g.read_g(target, m.curg).goid
         except GodbgError:  # a bad curg pointer only loses this field
             curg = None
-    thread = stacks.thread_of(target, m)
+    thread = rm_m.thread_of(target, m)
     data = {
         "goroutine": None,
         "m": m.id,

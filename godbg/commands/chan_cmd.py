@@ -13,7 +13,7 @@ from godbg.errors import BadInputError, FaultError, GodbgError
 from godbg.program.dwarf import CHAN, POINTER, GoType
 from godbg.program.target import Target
 from godbg.runtime.chans import Hchan, read_hchan
-from godbg.runtime.stacks import read_g
+from godbg.runtime.g import read_g
 
 NAME = "chan"
 HELP = ("A channel decoded: len, cap, closed, element type, the buffered values oldest first, the "

@@ -14,8 +14,8 @@ from godbg.errors import BadInputError
 from godbg.program.target import Target
 from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
+from godbg.runtime.g import G
 from godbg.runtime.objnames import StackIndex
-from godbg.runtime.stacks import G
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
 from godbg.runtime.waits import Namer, goroutine_waits
 

@@ -12,8 +12,8 @@ from godbg.runtime import version
 from godbg.runtime.globals_stripped import is_stripped, stripped_notes
 from godbg.runtime.goroutines import iter_live_gs
 from godbg.runtime.signals import fatal_signal, is_snapshot
+from godbg.runtime.stack import stack_guard
 from godbg.runtime.stacklimits import read_limits
-from godbg.runtime.stacks import stack_guard
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "

@@ -12,16 +12,9 @@ from godbg.errors import FaultError, GodbgError
 from godbg.program.pclntab import package_of, print_name
 from godbg.program.target import Target, Thread
 from godbg.runtime.allgs import allgs
-from godbg.runtime.stacks import (
-    G,
-    GoroutineStack,
-    M,
-    goroutine_stack,
-    read_gs,
-    stack_guard,
-    status_name,
-    wait_reason,
-)
+from godbg.runtime.g import G, read_gs, status_name, wait_reason
+from godbg.runtime.m import M
+from godbg.runtime.stack import GoroutineStack, goroutine_stack, stack_guard
 from godbg.runtime.unwind import (
     MAX_WINDOW,
     Frame,

@@ -18,8 +18,9 @@ from godbg.program.pclntab import print_name
 from godbg.program.target import Target
 from godbg.runtime import goroutines as rg
 from godbg.runtime import ms as rms
+from godbg.runtime.g import G, status_name
+from godbg.runtime.stack import goroutine_stack, stack_guard
 from godbg.runtime.stacklimits import StackLimits, read_limits
-from godbg.runtime.stacks import G, goroutine_stack, stack_guard, status_name
 from godbg.runtime.unwind import PhysFrame
 
 RUNTIME_PREFIX = "runtime."

@@ -26,12 +26,13 @@ from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.target import Target
+from godbg.runtime.g import G_LEAKED, G_RUNNING, G_WAITING, G, wait_reason
 from godbg.runtime.goroutines import live_gs
 from godbg.runtime.heap import Heap, heap
 from godbg.runtime.roots import data_roots
 from godbg.runtime.semtable import sema_waiters
+from godbg.runtime.stack import goroutine_stack
 from godbg.runtime.stackmaps import live_stack_words
-from godbg.runtime.stacks import G_LEAKED, G_RUNNING, G_WAITING, G, goroutine_stack, wait_reason
 from godbg.runtime.sudog import g_waiting_sudogs, sudog_layout
 from godbg.runtime.unwind import read_uncached
 from godbg.runtime.waits import (

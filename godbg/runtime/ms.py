@@ -9,7 +9,9 @@ from typing import Any
 
 from godbg.errors import FaultError
 from godbg.program.target import Target
-from godbg.runtime.stacks import M, all_ms, read_g, stack_bounds, stack_guard, thread_of, thread_view
+from godbg.runtime.g import read_g, stack_bounds
+from godbg.runtime.m import M, all_ms, thread_of
+from godbg.runtime.stack import stack_guard, thread_view
 
 
 def _stack_doc(lo: int, hi: int, sp: int | None, guard: int) -> dict[str, Any]:

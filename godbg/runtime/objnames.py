@@ -15,8 +15,9 @@ from godbg.errors import FaultError, GodbgError
 from godbg.program.dwarf import ARRAY, STRUCT, GoType
 from godbg.program.pclntab import print_name
 from godbg.program.target import Target
+from godbg.runtime.g import G, read_g
 from godbg.runtime.heap import heap, object_type
-from godbg.runtime.stacks import G, goroutine_stack, read_g
+from godbg.runtime.stack import goroutine_stack
 
 GLOBAL, STACK, HEAP = "global", "stack", "heap"
 # Nesting deeper than this is not a real type.

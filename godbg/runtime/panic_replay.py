@@ -378,7 +378,7 @@ class Replay:
         if not g:
             return None
         try:
-            from godbg.runtime.stacks import read_g
+            from godbg.runtime.g import read_g
 
             return read_g(self.target, g).goid
         except GodbgError:

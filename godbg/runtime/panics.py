@@ -29,12 +29,14 @@ from typing import Any
 from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
 from godbg.program.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
 from godbg.program.target import Target
-from godbg.runtime import stacks
 from godbg.runtime.allgs import allgs
+from godbg.runtime.g import read_g
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.linked import follow
+from godbg.runtime.m import M, all_ms
 from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
 from godbg.runtime.signals import FatalSignal, fatal_signal
+from godbg.runtime.stack import goroutine_stack, m_system_frames, system_logical
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder
 
@@ -284,11 +286,11 @@ def _g_panic(target: Target, g: int) -> int:
     return target.memory.ptr(g + layout(target, "runtime.g").off("_panic"))
 
 
-def find_panicking(target: Target) -> tuple[int | None, stacks.M | None, bool]:
+def find_panicking(target: Target) -> tuple[int | None, M | None, bool]:
     """(g, its M, fatal?) for the goroutine the panic path belongs to: the crashing
     thread's M (its curg: the user goroutine even when a throw runs on g0), any M
     throwing or running a panicking goroutine, then any goroutine with `_panic` set."""
-    ms = stacks.all_ms(target)
+    ms = all_ms(target)
     crash = None
     if target.crash_thread is not None:
         crash = next((m for m in ms if m.procid == target.crash_thread), None)
@@ -303,7 +305,7 @@ def find_panicking(target: Target) -> tuple[int | None, stacks.M | None, bool]:
     for g in allgs(target):
         if _safe_panic(target, g):
             try:
-                if stacks.read_g(target, g).dead:
+                if read_g(target, g).dead:
                     continue
             except FaultError:
                 continue
@@ -518,10 +520,10 @@ def panic_path(target: Target) -> PanicPath:
     phys: list[PhysFrame] = []
     u = unwinder(target)
     if g:
-        gs = stacks.read_g(target, g)
+        gs = read_g(target, g)
         goid = gs.goid
         try:
-            stack = stacks.goroutine_stack(target, gs)
+            stack = goroutine_stack(target, gs)
             frames = stack.logical(u)
             phys = stack.frames
             notes.extend(stack.notes)
@@ -534,8 +536,8 @@ def panic_path(target: Target) -> PanicPath:
             notes.append(f"cannot list the deferred calls: {e}")
     thrower = None
     if fatal and m is not None:
-        system, _sp, _stop = stacks.m_system_frames(target, m)
-        sys_frames = stacks.system_logical(u, system)
+        system, _sp, _stop = m_system_frames(target, m)
+        sys_frames = system_logical(u, system)
         thrower = _thrower(sys_frames) or _thrower(frames)
         if not frames:
             frames = sys_frames
@@ -551,7 +553,7 @@ def panic_path(target: Target) -> PanicPath:
 
 def goroutine_of_thread(target: Target, tid: int) -> int | None:
     """The user goroutine an OS thread's M runs (m.curg), or None."""
-    for m in stacks.all_ms(target):
+    for m in all_ms(target):
         if m.procid == tid:
             return m.curg or None
     return None
@@ -560,7 +562,7 @@ def goroutine_of_thread(target: Target, tid: int) -> int | None:
 def user_function(target: Target, g: int) -> str | None:
     """The innermost frame of ``g`` outside the runtime: who panicked, recovered or threw."""
     try:
-        stack = stacks.goroutine_stack(target, stacks.read_g(target, g))
+        stack = goroutine_stack(target, read_g(target, g))
     except GodbgError:
         return None
     u = unwinder(target)
@@ -574,7 +576,7 @@ def user_function(target: Target, g: int) -> str | None:
 def pending_defer_entries(target: Target, g: int) -> dict[int, Defer]:
     """Entry pc -> deferred call, for every deferred call of ``g`` still to run."""
     try:
-        stack = stacks.goroutine_stack(target, stacks.read_g(target, g))
+        stack = goroutine_stack(target, read_g(target, g))
         found = collect_defers(target, g, stack.frames, panic_chain(target, g))
     except GodbgError:
         return {}

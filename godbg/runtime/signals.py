@@ -28,9 +28,11 @@ from typing import Any
 from godbg.errors import FaultError, GodbgError
 from godbg.program.pclntab import print_name
 from godbg.program.target import Target
-from godbg.runtime import stacks
 from godbg.runtime.cfi_unwind import describe_pc
+from godbg.runtime.g import read_g
 from godbg.runtime.layouts import layout
+from godbg.runtime.m import M, all_ms, siginfo_address, signal_context, thread_of
+from godbg.runtime.stack import thread_view
 from godbg.runtime.unwind import unwinder
 
 # siginfo_t (Linux, 64-bit): si_signo, si_errno, si_code (int32 each), pad, then the
@@ -131,7 +133,7 @@ def function_at(target: Target, pc: int) -> str | None:
         return None
 
 
-def _m_incgo(target: Target, m: stacks.M) -> bool:
+def _m_incgo(target: Target, m: M) -> bool:
     lay = layout(target, "runtime.m")
     if not lay.has("incgo"):
         return False
@@ -141,19 +143,19 @@ def _m_incgo(target: Target, m: stacks.M) -> bool:
         return False
 
 
-def _from_signal_frame(target: Target, m: stacks.M) -> FatalSignal | None:
-    thread = stacks.thread_of(target, m)
+def _from_signal_frame(target: Target, m: M) -> FatalSignal | None:
+    thread = thread_of(target, m)
     if thread is None:
         return None
-    view = stacks.thread_view(target, m, thread)
+    view = thread_view(target, m, thread)
     if not view.signal_frames:
         return None
     first = view.signal_frames[-1]  # the outermost handler: the first signal
-    regs = stacks.signal_context(target, first)
+    regs = signal_context(target, first)
     if regs is None:
         return None
     try:
-        raw = target.memory.read(stacks.siginfo_address(target, first), SI_ADDR + 8)
+        raw = target.memory.read(siginfo_address(target, first), SI_ADDR + 8)
     except FaultError:
         return None
     signo, code = struct.unpack_from("<ii", raw, SI_SIGNO)[0], struct.unpack_from("<i", raw, SI_CODE)[0]
@@ -165,7 +167,7 @@ def _from_signal_frame(target: Target, m: stacks.M) -> FatalSignal | None:
     curg = None
     if m.curg:
         try:
-            curg = stacks.read_g(target, m.curg).goid
+            curg = read_g(target, m.curg).goid
         except FaultError:
             curg = None
     in_cgo = bool(m.curg) and view.stack == "g0" and _m_incgo(target, m)
@@ -174,7 +176,7 @@ def _from_signal_frame(target: Target, m: stacks.M) -> FatalSignal | None:
                        SOURCE_FRAME)
 
 
-def _from_goroutine(target: Target, ms: list[stacks.M]) -> FatalSignal | None:
+def _from_goroutine(target: Target, ms: list[M]) -> FatalSignal | None:
     """g.sig of the goroutine dopanic_m prints: the curg of the M that is dying, which is
     throwing or running a panicking goroutine (only Ms are looked at: a core of 100,000
     goroutines costs no more than one of ten)."""
@@ -191,7 +193,7 @@ def _from_goroutine(target: Target, ms: list[stacks.M]) -> FatalSignal | None:
             if not sig:
                 continue
             code0, code1, pc = (target.memory.u64(m.curg + lay.off(f)) for f in ("sigcode0", "sigcode1", "sigpc"))
-            g = stacks.read_g(target, m.curg)
+            g = read_g(target, m.curg)
         except FaultError:
             continue
         code = code0 - (1 << 64) if code0 >= 1 << 63 else code0
@@ -206,7 +208,7 @@ def fatal_signal(target: Target) -> FatalSignal | None:
     goroutine recorded; None for a crash no signal started, and for a live target."""
 
     def compute() -> FatalSignal | None:
-        ms = stacks.all_ms(target)
+        ms = all_ms(target)
         crash = [m for m in ms if target.crash_thread is not None and m.procid == target.crash_thread]
         throwing = [m for m in ms if m.throwing > 0 and m not in crash]
         for m in crash + throwing:
@@ -228,4 +230,4 @@ def is_snapshot(target: Target) -> bool:
         return False
     if fatal_signal(target) is not None:
         return False
-    return not any(m.throwing > 0 for m in stacks.all_ms(target))
+    return not any(m.throwing > 0 for m in all_ms(target))

@@ -14,7 +14,7 @@ runtime/symtabinl.go (the inline unwinder), Go 1.22-1.27:
 - each physical frame expands into its inlined calls, innermost first.
 
 Where the walk starts (goroutine states, signal frames, thread registers) lives in
-``godbg.runtime.stacks``; this module is pure mechanics over (pc, sp, lr).
+``godbg.runtime.stack``; this module is pure mechanics over (pc, sp, lr).
 A gdb frame unwinder calls :meth:`Unwinder.resolve` for one frame at a time.
 """
 

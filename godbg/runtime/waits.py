@@ -23,12 +23,12 @@ from godbg.errors import FaultError, GodbgError
 from godbg.program.dwarf import POINTER
 from godbg.program.target import Target
 from godbg.runtime.chans import Hchan, read_hchan
+from godbg.runtime.g import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
 from godbg.runtime.heap import heap
 from godbg.runtime.labels import labels_at
 from godbg.runtime.layouts import has_layout, layout
 from godbg.runtime.objnames import GLOBAL, Place, Stacks, _walk_type, frame_name, place_of
 from godbg.runtime.semtable import sema_waiters
-from godbg.runtime.stacks import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
 from godbg.runtime.sudog import Sudog, follow_sudogs, g_waiting_sudogs, prefetch_sudogs, read_sudog
 from godbg.runtime.unwind import read_uncached
 

@@ -49,13 +49,13 @@ class FrameVar:
 
 def goroutine_frames(target: Target, goid: int) -> list[Frame]:
     from godbg.runtime import goroutines as rg
-    from godbg.runtime import stacks
+    from godbg.runtime import stack as rstack
     from godbg.runtime.unwind import unwinder
 
     g = rg.find_goroutine(target, goid)
     if g is None:
         raise BadInputError(f"no goroutine {goid} (see `goroutines`)")
-    return list(stacks.goroutine_stack(target, g).logical(unwinder(target)))
+    return list(rstack.goroutine_stack(target, g).logical(unwinder(target)))
 
 
 def frame_variables(target: Target, frame: Frame, innermost: bool) -> list[FrameVar] | None:

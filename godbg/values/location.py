@@ -85,10 +85,10 @@ def _global_at(target: Target, address: int) -> str | None:
 
 def _on_stack(target: Target, address: int) -> Location | None:
     from godbg.runtime import allgs as rallgs
-    from godbg.runtime import stacks
+    from godbg.runtime.g import read_gs
 
     try:
-        gs = stacks.read_gs(target, rallgs.allgs(target))
+        gs = read_gs(target, rallgs.allgs(target))
     except (GodbgError, FaultError):
         return None
     for g in gs:
@@ -100,11 +100,11 @@ def _on_stack(target: Target, address: int) -> Location | None:
 
 def _frame_at(target: Target, g: Any, address: int) -> str | None:
     """The frame whose [sp, caller's sp) holds ``address``."""
-    from godbg.runtime import stacks
+    from godbg.runtime.stack import goroutine_stack
     from godbg.runtime.unwind import unwinder
 
     try:
-        frames = stacks.goroutine_stack(target, g).logical(unwinder(target))
+        frames = goroutine_stack(target, g).logical(unwinder(target))
     except GodbgError:
         return None
     physical = [f for f in frames if not f.inlined]

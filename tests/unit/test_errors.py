@@ -8,8 +8,9 @@ import pytest
 
 from godbg import cli
 from godbg.errors import EXIT_BAD_INPUT, EXIT_BUG, BadInputError, UnsupportedError
+from godbg.runtime.fieldreader import FieldReader
+from godbg.runtime.g import G_FIELDS
 from godbg.runtime.layouts import StructLayout
-from godbg.runtime.stacks import G_FIELDS, FieldReader
 
 
 def _g_layout(without: str = "") -> StructLayout:

@@ -16,8 +16,9 @@ from godbg.errors import UnsupportedError
 from godbg.program.binary import Section
 from godbg.runtime import globals_stripped as gs
 from godbg.runtime import layouts_builtin as lb
+from godbg.runtime.g import G_FIELDS
 from godbg.runtime.layouts import layout
-from godbg.runtime.stacks import G_FIELDS, M_FIELDS
+from godbg.runtime.m import M_FIELDS
 from tests.integration.matrix import GO_VERSIONS
 
 REPO = Path(__file__).resolve().parents[2]

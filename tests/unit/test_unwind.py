@@ -14,7 +14,7 @@ from godbg.errors import FaultError
 from godbg.program.memory import CachedMemory
 from godbg.program.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Pclntab
 from godbg.program.target import Target
-from godbg.runtime.stacks import SIGCTX_AMD64, SIGCTX_ARM64, SIGINFO_SIZE_ARM64, UC_MCONTEXT, signal_context
+from godbg.runtime.m import SIGCTX_AMD64, SIGCTX_ARM64, SIGINFO_SIZE_ARM64, UC_MCONTEXT, signal_context
 from godbg.runtime.unwind import StackWindow, Start, Unwinder, elide
 from tests.unit.pclntab_builder import GOFUNC, TEXT, FuncSpec, build, static_reader
 

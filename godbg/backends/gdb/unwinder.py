@@ -20,7 +20,7 @@ from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
 from godbg.errors import BadInputError, FaultError
 from godbg.runtime import goroutines as rg
-from godbg.runtime import stacks
+from godbg.runtime import stack as rstack
 from godbg.runtime.unwind import PhysFrame
 
 PC, SP, BP = "rip", "rsp", "rbp"
@@ -127,7 +127,7 @@ def select_goroutine(goid: int) -> str:
     g = rg.find_goroutine(target, goid)
     if g is None:
         raise BadInputError(f"no goroutine {goid} (see `go goroutines`)")
-    stack = stacks.goroutine_stack(target, g)
+    stack = rstack.goroutine_stack(target, g)
     if not stack.frames:
         raise BadInputError(f"goroutine {goid} has no frames to show ({stack.stop})")
     thread = gdb.selected_thread()
