@@ -7,6 +7,7 @@ cache reads whole pages and serves the small field reads decoders make from them
 
 from __future__ import annotations
 
+import itertools
 import struct
 from typing import Protocol
 
@@ -16,6 +17,11 @@ PAGE = 4096
 # A read larger than this goes straight to the backend (bucket arrays, allgs) and
 # is cached as whole pages only when small enough to be worth it.
 _MAX_CACHED_READ = 1 << 20
+# Pages the cache holds at most (64 MiB); past it the oldest quarter is dropped. A heap
+# scan of a million-goroutine core reads gigabytes once: keeping them all would cost
+# the process that much memory, and re-reading a dropped page is one pread (or one
+# debugger call on a live target).
+MAX_CACHED_PAGES = 16384
 # Sanity cap for any single read: decoders that compute sizes from corrupt memory
 # must not ask for gigabytes.
 MAX_READ = 1 << 30
@@ -151,6 +157,12 @@ class CachedMemory(Memory):
                 for i, b in enumerate(range(base, run_end, PAGE)):
                     self._pages[b] = blob[i * PAGE : (i + 1) * PAGE]
             base = run_end
+        self._bound()
+
+    def _bound(self) -> None:
+        if len(self._pages) > MAX_CACHED_PAGES:
+            for old in list(itertools.islice(self._pages, MAX_CACHED_PAGES // 4)):
+                del self._pages[old]
 
     def _page_or_none(self, base: int) -> bytes | None:
         try:
@@ -170,4 +182,5 @@ class CachedMemory(Memory):
             self._bad_pages.add(base)
             raise
         self._pages[base] = page
+        self._bound()
         return page

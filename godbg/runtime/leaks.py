@@ -160,7 +160,7 @@ def _stack_range(target: Target, g: G) -> tuple[int, int]:
     if not g.m and g.lo <= g.sched_sp < g.hi:
         return g.sched_sp, g.hi
     try:
-        sp = goroutine_stack(target, g).sp
+        sp = goroutine_stack(target, g, keep=False).sp
     except (FaultError, GodbgError):
         sp = None
     if sp is not None and g.lo <= sp < g.hi:
@@ -172,7 +172,7 @@ def _scan_stack(marker: Marker, target: Target, g: G) -> None:
     """Mark from a goroutine's live stack slots: precisely where the frames have stack
     maps, the whole live part where the walk fails."""
     try:
-        stack = goroutine_stack(target, g)
+        stack = goroutine_stack(target, g, keep=False)  # each stack is scanned once: not memoized
         frames, stop = stack.frames, stack.stop
     except (FaultError, GodbgError):
         frames, stop = [], "fault"

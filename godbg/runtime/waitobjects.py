@@ -60,7 +60,9 @@ def wait_objects(target: Target, waits: dict[int, GoroutineWait]) -> list[WaitOb
         o = objs.get((kind, addr))
         if o is None:
             o = objs[(kind, addr)] = WaitObject(kind, addr, name)
-        if goid not in o.waiters:
+        # goids come in order, so a repeat (a select on one channel twice) is the last one:
+        # no scan of a list that may hold 100,000 waiters.
+        if not o.waiters or o.waiters[-1] != goid:
             o.waiters.append(goid)
 
     for goid, w in sorted(waits.items()):
