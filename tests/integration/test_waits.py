@@ -171,6 +171,10 @@ def test_leaks_finds_exactly_the_leaked_goroutines(build: matrix.Build, core_kin
     assert [lk["goroutine"] for lk in doc["leaked"]] == want
     assert doc["deadlock"] is False
     assert all(lk["waiting_on"] and lk["reason"] for lk in doc["leaked"])
+    # --jsonl: the same leaked records, one a line, nothing else on stdout.
+    printed = execute(target_for(str(fx.binary), str(fx.core)), ["leaks", "--jsonl"], PLAIN)
+    assert printed.status == 0, printed.stderr
+    assert [json.loads(line) for line in printed.stdout.splitlines()] == doc["leaked"]
 
 
 @pytest.mark.builds(lambda b: b.at_least("1.26") and not b.goexperiment)
