@@ -37,9 +37,26 @@ def _answer(target: Target, name: str, *argv: str) -> Outcome | None:
     module = registry.find(name)
     if module is None:
         return None
-    outcome = module.run(target, make_parser(module, name).parse_args([*argv, "--json"]))
-    outcome.data = materialize(outcome.data)  # streamed lists are decoded here, inside the caller's try
+    try:
+        outcome = module.run(target, make_parser(module, name).parse_args([*argv, "--json"]))
+        outcome.data = materialize(outcome.data)  # streamed lists are decoded here, inside the caller's try
+    finally:
+        _forget_objects(target)
     return outcome
+
+
+# Per-stop memo entries of single runtime objects (a g, a sudog, a channel, a walk, a
+# name). A section that read every goroutine's would leave them all to the next one:
+# the report's peak memory would be the sum of its sections' instead of the largest.
+_PER_OBJECT_MEMO = frozenset({"g", "sudog", "hchan", "stacks:gstack", "place", "labels", "framename",
+                              "stackshape", "objnames:stacks"})
+
+
+def _forget_objects(target: Target) -> None:
+    cache = target.cache
+    for key in [k for k in cache if type(k) is tuple and k and k[0] in _PER_OBJECT_MEMO]:
+        del cache[key]
+    cache.pop("waits:extras", None)
 
 
 def _section(target: Target, notes: list[str], name: str, *argv: str) -> dict[str, Any] | None:

@@ -21,14 +21,16 @@ more, for the objects it can read.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.target import Target
-from godbg.runtime.g import G_LEAKED, G_RUNNING, G_WAITING, G, wait_reason
-from godbg.runtime.goroutines import live_gs
+from godbg.runtime.g import G_LEAKED, G_RUNNING, G_WAITING, G, read_g, read_gs, wait_reason
+from godbg.runtime.goroutines import iter_live_gs
 from godbg.runtime.heap import Heap, heap
+from godbg.runtime.objnames import StackIndex
 from godbg.runtime.roots import data_roots
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stack import goroutine_stack
@@ -38,7 +40,10 @@ from godbg.runtime.unwind import read_uncached
 from godbg.runtime.waits import (
     LEAK_CANDIDATE_REASONS,
     NEVER_RUNNABLE_REASONS,
+    WAITS_CHUNK,
     GoroutineWait,
+    Namer,
+    dropping_sudogs,
     g_extras,
     goroutine_waits,
 )
@@ -77,6 +82,11 @@ class LeakReport:
                 "stats": self.stats}
 
 
+# Bytes of heap spans the marker keeps read (64 MiB): a million goroutines' heap is
+# gigabytes, scanned object by object.
+SPAN_CACHE_BYTES = 64 << 20
+
+
 class Marker:
     """Marks heap objects reachable from the words it is given."""
 
@@ -86,7 +96,8 @@ class Marker:
         self.hidden = hidden  # object base -> offsets of words not to follow (sudog elem/c)
         self.marked: set[int] = set()
         self.todo: list[tuple[int, int]] = []  # (base, size) to scan
-        self.spans: dict[int, bytes | None] = {}
+        self.spans: dict[int, bytes | None] = {}  # span start -> its bytes (SPAN_CACHE_BYTES at most)
+        self.span_bytes = 0
         self.lo = h.spans[0].start if h.spans else 0
         self.hi = max((s.limit for s in h.spans), default=0)
         self.scanned_words = 0
@@ -123,12 +134,25 @@ class Marker:
         if s is None:
             return None, 0
         if s.start not in self.spans:
+            if self.span_bytes > SPAN_CACHE_BYTES:
+                self._drop_oldest_spans()
             try:
-                self.spans[s.start] = read_uncached(self.target, s.start, s.limit - s.start)
+                data: bytes | None = read_uncached(self.target, s.start, s.limit - s.start)
             except FaultError:
                 self.target.warn(f"the heap span at {s.start:#x} is unreadable: not scanned")
-                self.spans[s.start] = None
+                data = None
+            self.spans[s.start] = data
+            self.span_bytes += len(data) if data is not None else 0
         return self.spans[s.start], s.start
+
+    def _drop_oldest_spans(self) -> None:
+        """The heap is read once, not held: drop the spans read first until half the budget
+        is free (a dropped span is read again if an object in it is reached later)."""
+        for start in list(self.spans):
+            if self.span_bytes <= SPAN_CACHE_BYTES // 2:
+                break
+            data = self.spans.pop(start)
+            self.span_bytes -= len(data) if data is not None else 0
 
     def drain(self) -> None:
         while self.todo:
@@ -190,67 +214,116 @@ def _scan_stack(marker: Marker, target: Target, g: G) -> None:
         marker.region(frames[-1].fp, g.hi)  # past where the walk ended
 
 
-def _hidden_sudog_words(target: Target, gs: list[G]) -> dict[int, tuple[int, ...]]:
+def _hidden_sudog_words(target: Target) -> dict[int, tuple[int, ...]]:
+    """The sudogs of every blocked goroutine and semaphore waiter, with the offsets of
+    their words the marker must not follow. Read a chunk of goroutines at a time."""
     lay = sudog_layout(target)
     sudogs: set[int] = set()
-    for extra in g_extras(target, gs).values():
-        if extra.waiting:
-            try:
-                sudogs.update(s.addr for s in g_waiting_sudogs(target, extra.waiting))
-            except FaultError:
-                continue
+    for chunk in _chunks(iter_live_gs(target)):
+        with dropping_sudogs(target):
+            for extra in g_extras(target, chunk, keep=False).values():
+                if extra.waiting:
+                    try:
+                        sudogs.update(s.addr for s in g_waiting_sudogs(target, extra.waiting))
+                    except FaultError:
+                        continue
     sudogs.update(w.sudog for w in sema_waiters(target).values())
-    return {s: lay.hidden for s in sudogs}
+    return dict.fromkeys(sudogs, lay.hidden)
+
+
+def _chunks(gs: Iterable[G]) -> Iterator[list[G]]:
+    buf: list[G] = []
+    for g in gs:
+        buf.append(g)
+        if len(buf) >= WAITS_CHUNK:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
 
 
 def _candidate(g: G, reason: str | None) -> bool:
     return g.base_status in (G_WAITING, G_LEAKED) and reason in LEAK_CANDIDATE_REASONS
 
 
+@dataclass(frozen=True)
+class _Blocked:
+    """A goroutine blocked on a channel or sync object, kept small: a million of them
+    may wait at once. Its g is read again when its stack must be scanned."""
+
+    goid: int
+    g_addr: int
+    reason: str | None
+    targets: tuple[int, ...] | None  # None: what it waits on is unknown
+
+
 def find_leaks(target: Target) -> LeakReport:
-    gs = live_gs(target)
-    waits = goroutine_waits(target, gs)
     h = heap(target)
-    marker = Marker(target, h, _hidden_sudog_words(target, gs))
+    marker = Marker(target, h, _hidden_sudog_words(target))
     for _base, words in data_roots(target):
         marker.words(words)
-    reasons = {g.goid: wait_reason(target, g) for g in gs}
-    blocked: list[G] = []
-    for g in gs:
-        if _candidate(g, reasons[g.goid]):
-            blocked.append(g)
-        else:
+    stacks: list[StackIndex] = []
+
+    def every_stack() -> StackIndex:  # names of wait objects, for the leaked ones only
+        if not stacks:
+            stacks.append(StackIndex(iter_live_gs(target)))
+        return stacks[0]
+
+    namer = Namer(target, every_stack)
+    blocked: list[_Blocked] = []
+    total = 0
+    deadlock = True
+    for chunk in _chunks(iter_live_gs(target)):
+        total += len(chunk)
+        candidates = []
+        for g in chunk:
+            reason = wait_reason(target, g)
+            if _candidate(g, reason):
+                candidates.append((g, reason))
+                continue
+            deadlock = deadlock and _system_waiting(target, g)
             _scan_stack(marker, target, g)
+        waits = goroutine_waits(target, [g for g, _r in candidates], namer, keep=False)
+        for g, reason in candidates:
+            on = waits[g.goid].waiting_on
+            blocked.append(_Blocked(g.goid, g.addr, reason, on.targets if on is not None and on.targets else None))
+    candidates_total = len(blocked)
     marker.drain()
-    while True:
-        still: list[G] = []
-        for g in blocked:
-            if _maybe_runnable(marker, waits[g.goid], reasons[g.goid]):
-                _scan_stack(marker, target, g)
+    while True:  # until nothing more may run: the same fixpoint whatever the order
+        still: list[_Blocked] = []
+        runnable: list[int] = []
+        for b in blocked:
+            if _maybe_runnable(marker, b):
+                runnable.append(b.g_addr)
             else:
-                still.append(g)
-        if len(still) == len(blocked):
+                still.append(b)
+        if not runnable:
             break
+        for first in range(0, len(runnable), WAITS_CHUNK):
+            for may_run in read_gs(target, runnable[first:first + WAITS_CHUNK], keep=False):
+                if may_run is not None:
+                    _scan_stack(marker, target, may_run)
         blocked = still
         marker.drain()
-    leaked = tuple(Leak(g.goid, _json(waits[g.goid]), _why(waits[g.goid], reasons[g.goid]))
-                   for g in sorted(blocked, key=lambda g: g.goid))
-    stats = {"goroutines": len(gs), "blocked_candidates": sum(1 for g in gs if _candidate(g, reasons[g.goid])),
+    blocked.sort(key=lambda b: b.goid)
+    leaked_gs = [read_g(target, b.g_addr) for b in blocked]
+    waits = goroutine_waits(target, leaked_gs, namer) if leaked_gs else {}
+    leaked = tuple(Leak(b.goid, _json(waits[b.goid]), _why(waits[b.goid], b.reason)) for b in blocked)
+    stats = {"goroutines": total, "blocked_candidates": candidates_total,
              "heap_spans": len(h.spans), "marked_objects": len(marker.marked), "scanned_words": marker.scanned_words}
-    return LeakReport(leaked, _deadlock(target, gs, reasons), METHOD, stats)
+    return LeakReport(leaked, deadlock, METHOD, stats)
 
 
 def _json(w: GoroutineWait) -> dict[str, Any] | None:
     return w.waiting_on.to_json() if w.waiting_on is not None else None
 
 
-def _maybe_runnable(marker: Marker, w: GoroutineWait, reason: str | None) -> bool:
-    if reason in NEVER_RUNNABLE_REASONS:
+def _maybe_runnable(marker: Marker, b: _Blocked) -> bool:
+    if b.reason in NEVER_RUNNABLE_REASONS:
         return False
-    on = w.waiting_on
-    if on is None or not on.targets:
+    if b.targets is None:
         return True  # what it waits on is unknown: never call it leaked
-    return any(marker.reached(t) for t in on.targets)
+    return any(marker.reached(t) for t in b.targets)
 
 
 def _why(w: GoroutineWait, reason: str | None) -> str:
@@ -261,21 +334,16 @@ def _why(w: GoroutineWait, reason: str | None) -> str:
     return f"{reason}: {what} reachable only from blocked goroutines"
 
 
-def _deadlock(target: Target, gs: list[G], reasons: dict[int, str | None]) -> bool:
-    """No goroutine can ever run again: every goroutine of the program is blocked on a
-    channel or sync object (no running, runnable or syscall goroutine, no sleep, timer
-    or network wait that could end by itself). The runtime's own goroutines do not count."""
+def _system_waiting(target: Target, g: G) -> bool:
+    """A runtime goroutine (not runtime.main) that is waiting: it does not stop a program
+    from being deadlocked. The program is deadlocked when no goroutine can ever run again:
+    every goroutine is blocked on a channel or sync object (no running, runnable or
+    syscall goroutine, no sleep, timer or network wait that could end by itself)."""
     from godbg.runtime.goroutines import func_name_at
 
-    for g in gs:
-        if _candidate(g, reasons[g.goid]):
-            continue
-        start = func_name_at(target, g.startpc) or ""
-        system = start.startswith("runtime.") and start != "runtime.main"
-        if system and g.base_status in (G_WAITING, G_LEAKED):
-            continue
-        return False
-    return True
+    start = func_name_at(target, g.startpc) or ""
+    system = start.startswith("runtime.") and start != "runtime.main"
+    return system and g.base_status in (G_WAITING, G_LEAKED)
 
 
 def leaks(target: Target) -> LeakReport:

@@ -5,6 +5,7 @@ channel's length) — "who waits for whom", most waiters first."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,8 +51,9 @@ class WaitObject:
                 "waiters": self.waiters, "state": self.state}
 
 
-def wait_objects(target: Target, waits: dict[int, GoroutineWait]) -> list[WaitObject]:
-    """Every object at least one goroutine waits on, most waiters first (ties: address)."""
+def wait_objects(target: Target, waits: Iterable[GoroutineWait]) -> list[WaitObject]:
+    """Every object at least one goroutine waits on, most waiters first (ties: address);
+    each object's waiters in goroutine id order."""
     objs: dict[tuple[str, int], WaitObject] = {}
 
     def add(kind: str, addr: int | None, name: str | None, goid: int) -> None:
@@ -60,12 +62,10 @@ def wait_objects(target: Target, waits: dict[int, GoroutineWait]) -> list[WaitOb
         o = objs.get((kind, addr))
         if o is None:
             o = objs[(kind, addr)] = WaitObject(kind, addr, name)
-        # goids come in order, so a repeat (a select on one channel twice) is the last one:
-        # no scan of a list that may hold 100,000 waiters.
-        if not o.waiters or o.waiters[-1] != goid:
-            o.waiters.append(goid)
+        o.waiters.append(goid)
 
-    for goid, w in sorted(waits.items()):
+    for w in waits:
+        goid = w.g.goid
         on = w.waiting_on
         if on is None:
             continue
@@ -76,6 +76,8 @@ def wait_objects(target: Target, waits: dict[int, GoroutineWait]) -> list[WaitOb
             add(OBJECT_KIND[on.kind], on.address, on.object, goid)
     out = list(objs.values())
     for o in out:
+        # Sorted, and a select on one channel twice counts its goroutine once.
+        o.waiters = sorted(set(o.waiters))
         try:
             o.state = object_state(target, o)
         except (FaultError, GodbgError) as e:

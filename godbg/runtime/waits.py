@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import itertools
 import struct
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -413,19 +415,30 @@ def goroutine_waits(target: Target, gs: list[G], namer: Namer | None = None,
     names the objects (by default from ``gs``' own stacks and the globals). Without
     ``keep`` the sudogs read are dropped from the per-stop memo afterwards
     (a listing that streams every goroutine holds one chunk's worth at a time)."""
+    if keep:
+        return _goroutine_waits(target, gs, namer, keep)
+    with dropping_sudogs(target):
+        return _goroutine_waits(target, gs, namer, keep)
+
+
+@contextmanager
+def dropping_sudogs(target: Target) -> Iterator[None]:
+    """Sudogs (and channels with short queues) read inside leave the per-stop memo at the
+    end: what is read for one chunk of goroutines is not kept for the next."""
     cache = target.cache
     before = len(cache)
     try:
-        return _goroutine_waits(target, gs, namer, keep)
+        yield
     finally:
-        if not keep:
-            for k in list(itertools.islice(cache, before, None)):
-                if type(k) is not tuple:
-                    continue
-                if k[0] == "sudog" or (k[0] == "hchan" and _short_queues(cache[k])):
-                    del cache[k]
+        for k in list(itertools.islice(cache, before, None)):
+            if type(k) is not tuple:
+                continue
+            if k[0] == "sudog" or (k[0] == "hchan" and _short_queues(cache[k])):
+                del cache[k]
 
 
+# Goroutines whose waits are read together by streamed_waits (g fields and sudogs in bulk).
+WAITS_CHUNK = 4096
 # A channel with more waiters than this stays in the per-stop memo after a chunk: another
 # chunk's goroutines likely wait on it too, and its queue is read once.
 SHARED_QUEUE = 8
@@ -447,6 +460,22 @@ def _goroutine_waits(target: Target, gs: list[G], namer: Namer | None, keep: boo
         extra = extras.get(g.addr, GExtra(0, 0, 0))
         out[g.goid] = GoroutineWait(g, waiting_on(target, g, extra, namer), labels_at(target, extra.labels))
     return out
+
+
+def streamed_waits(target: Target, gs: Iterable[G], stacks: Callable[[], Stacks],
+                   chunk: int = WAITS_CHUNK) -> Iterator[GoroutineWait]:
+    """goroutine_waits over many goroutines a chunk at a time, keeping nothing per
+    goroutine between chunks; ``stacks`` gives the stacks that may name an object (asked
+    for once, when a name needs them). Object names are memoized across chunks."""
+    namer = Namer(target, stacks)
+    buf: list[G] = []
+    for g in gs:
+        buf.append(g)
+        if len(buf) >= chunk:
+            yield from goroutine_waits(target, buf, namer, keep=False).values()
+            buf = []
+    if buf:
+        yield from goroutine_waits(target, buf, namer, keep=False).values()
 
 
 def read_sudog_safe(target: Target, addr: int) -> Sudog | None:
