@@ -15,9 +15,8 @@ from godbg.program.target import Target
 from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
 from godbg.runtime.g import G
-from godbg.runtime.objnames import StackIndex
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
-from godbg.runtime.waits import Namer, goroutine_waits
+from godbg.runtime.waits import WAITS_CHUNK, Namer, goroutine_waits
 
 NAME = "goroutines"
 HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, creator, M and thread, "
@@ -129,18 +128,11 @@ class _Waits:
     the listing streams: the g structs' extra fields are read in bulk per chunk, and the
     names of wait objects are memoized across chunks (runtime/waits.py)."""
 
-    CHUNK = 4096
+    CHUNK = WAITS_CHUNK
 
     def __init__(self, target: Target, include_dead: bool) -> None:
         self.target = target
-        every: list[StackIndex] = []
-
-        def gs() -> StackIndex:  # read only when a wait object's name needs the stacks
-            if not every:
-                every.append(StackIndex(rg.iter_live_gs(target, include_dead)))
-            return every[0]
-
-        self.namer = Namer(target, gs)
+        self.namer = Namer(target, rg.all_stacks(target, include_dead))
 
     def annotated(self, items: Iterable[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]
                   ) -> Iterator[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:

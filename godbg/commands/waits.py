@@ -8,8 +8,7 @@ import argparse
 
 from godbg.commands.base import Outcome, positive_int
 from godbg.program.target import Target
-from godbg.runtime.goroutines import iter_live_gs
-from godbg.runtime.objnames import StackIndex
+from godbg.runtime.goroutines import all_stacks, iter_live_gs
 from godbg.runtime.waitobjects import wait_objects
 from godbg.runtime.waits import streamed_waits
 
@@ -25,14 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     # A goroutine at a time (in chunks): nothing is kept per goroutine but its id.
-    stacks: list[StackIndex] = []
-
-    def every_stack() -> StackIndex:
-        if not stacks:
-            stacks.append(StackIndex(iter_live_gs(target)))
-        return stacks[0]
-
-    objs = wait_objects(target, streamed_waits(target, iter_live_gs(target), every_stack))
+    objs = wait_objects(target, streamed_waits(target, iter_live_gs(target), all_stacks(target)))
     wanted = [o.to_json() for o in objs if len(o.waiters) >= (args.min or 1)]
     return Outcome(NAME, {"objects": wanted})
 

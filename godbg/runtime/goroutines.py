@@ -5,7 +5,7 @@ as the answer needs (to the first user frame) unless full frames are asked for."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from godbg.errors import FaultError, GodbgError
@@ -14,6 +14,7 @@ from godbg.program.target import Target, Thread
 from godbg.runtime.allgs import allgs
 from godbg.runtime.g import G, read_gs, status_name, wait_reason
 from godbg.runtime.m import M
+from godbg.runtime.objnames import StackIndex
 from godbg.runtime.stack import GoroutineStack, goroutine_stack, stack_guard
 from godbg.runtime.unwind import (
     MAX_WINDOW,
@@ -197,6 +198,19 @@ def iter_live_gs(target: Target, include_dead: bool = False) -> Iterator[G]:
             if g.dead and not include_dead:
                 continue
             yield g
+
+
+def all_stacks(target: Target, include_dead: bool = False) -> Callable[[], StackIndex]:
+    """The stacks of every goroutine as a StackIndex, read on the first call (naming a wait
+    object may need them; most listings never ask)."""
+    found: list[StackIndex] = []
+
+    def get() -> StackIndex:
+        if not found:
+            found.append(StackIndex(iter_live_gs(target, include_dead)))
+        return found[0]
+
+    return get
 
 
 def _parked_start(g: G) -> Start | None:

@@ -28,9 +28,8 @@ from typing import Any
 from godbg.errors import FaultError, GodbgError
 from godbg.program.target import Target
 from godbg.runtime.g import G_LEAKED, G_RUNNING, G_WAITING, G, read_g, read_gs, wait_reason
-from godbg.runtime.goroutines import iter_live_gs
+from godbg.runtime.goroutines import all_stacks, iter_live_gs
 from godbg.runtime.heap import Heap, heap
-from godbg.runtime.objnames import StackIndex
 from godbg.runtime.roots import data_roots
 from godbg.runtime.semtable import sema_waiters
 from godbg.runtime.stack import goroutine_stack
@@ -262,14 +261,7 @@ def find_leaks(target: Target) -> LeakReport:
     marker = Marker(target, h, _hidden_sudog_words(target))
     for _base, words in data_roots(target):
         marker.words(words)
-    stacks: list[StackIndex] = []
-
-    def every_stack() -> StackIndex:  # names of wait objects, for the leaked ones only
-        if not stacks:
-            stacks.append(StackIndex(iter_live_gs(target)))
-        return stacks[0]
-
-    namer = Namer(target, every_stack)
+    namer = Namer(target, all_stacks(target))
     blocked: list[_Blocked] = []
     total = 0
     deadlock = True
