@@ -16,7 +16,7 @@ from godbg.render.jsonout import Deferred, Emitter, Stream
 from godbg.runtime import goroutines as rg
 from godbg.runtime.g import G
 from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
-from godbg.runtime.waits import WAITS_CHUNK, Namer, goroutine_waits
+from godbg.runtime.waits import WAITS_CHUNK, Namer, chunked, goroutine_waits
 
 NAME = "goroutines"
 HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, creator, M and thread, "
@@ -128,26 +128,17 @@ class _Waits:
     the listing streams: the g structs' extra fields are read in bulk per chunk, and the
     names of wait objects are memoized across chunks (runtime/waits.py)."""
 
-    CHUNK = WAITS_CHUNK
-
     def __init__(self, target: Target, include_dead: bool) -> None:
         self.target = target
         self.namer = Namer(target, rg.all_stacks(target, include_dead))
 
     def annotated(self, items: Iterable[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]
                   ) -> Iterator[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:
-        chunk: list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]] = []
-        for item in items:
-            chunk.append(item)
-            if len(chunk) >= self.CHUNK:
-                yield from self._annotate(chunk)
-                chunk = []
-        yield from self._annotate(chunk)
+        for chunk in chunked(items, WAITS_CHUNK):
+            yield from self._annotate(chunk)
 
     def _annotate(self, chunk: list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]
                   ) -> list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:
-        if not chunk:
-            return chunk
         waits = goroutine_waits(self.target, [g for g, _rec, _doc in chunk], self.namer, keep=False)
         for g, _rec, d in chunk:
             w = waits.get(g.goid)

@@ -21,7 +21,6 @@ more, for the objects it can read.
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +41,7 @@ from godbg.runtime.waits import (
     WAITS_CHUNK,
     GoroutineWait,
     Namer,
+    chunked,
     dropping_sudogs,
     g_extras,
     goroutine_waits,
@@ -218,7 +218,7 @@ def _hidden_sudog_words(target: Target) -> dict[int, tuple[int, ...]]:
     their words the marker must not follow. Read a chunk of goroutines at a time."""
     lay = sudog_layout(target)
     sudogs: set[int] = set()
-    for chunk in _chunks(iter_live_gs(target)):
+    for chunk in chunked(iter_live_gs(target)):
         with dropping_sudogs(target):
             for extra in g_extras(target, chunk, keep=False).values():
                 if extra.waiting:
@@ -228,17 +228,6 @@ def _hidden_sudog_words(target: Target) -> dict[int, tuple[int, ...]]:
                         continue
     sudogs.update(w.sudog for w in sema_waiters(target).values())
     return dict.fromkeys(sudogs, lay.hidden)
-
-
-def _chunks(gs: Iterable[G]) -> Iterator[list[G]]:
-    buf: list[G] = []
-    for g in gs:
-        buf.append(g)
-        if len(buf) >= WAITS_CHUNK:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
 
 
 def _candidate(g: G, reason: str | None) -> bool:
@@ -265,7 +254,7 @@ def find_leaks(target: Target) -> LeakReport:
     blocked: list[_Blocked] = []
     total = 0
     deadlock = True
-    for chunk in _chunks(iter_live_gs(target)):
+    for chunk in chunked(iter_live_gs(target)):
         total += len(chunk)
         candidates = []
         for g in chunk:

@@ -19,7 +19,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.dwarf import POINTER
@@ -437,6 +437,7 @@ def dropping_sudogs(target: Target) -> Iterator[None]:
                 del cache[k]
 
 
+_T = TypeVar("_T")
 # Goroutines whose waits are read together by streamed_waits (g fields and sudogs in bulk).
 WAITS_CHUNK = 4096
 # A channel with more waiters than this stays in the per-stop memo after a chunk: another
@@ -468,14 +469,20 @@ def streamed_waits(target: Target, gs: Iterable[G], stacks: Callable[[], Stacks]
     goroutine between chunks; ``stacks`` gives the stacks that may name an object (asked
     for once, when a name needs them). Object names are memoized across chunks."""
     namer = Namer(target, stacks)
-    buf: list[G] = []
-    for g in gs:
-        buf.append(g)
-        if len(buf) >= chunk:
-            yield from goroutine_waits(target, buf, namer, keep=False).values()
+    for buf in chunked(gs, chunk):
+        yield from goroutine_waits(target, buf, namer, keep=False).values()
+
+
+def chunked(items: Iterable[_T], size: int = WAITS_CHUNK) -> Iterator[list[_T]]:
+    """``items`` in lists of ``size`` (the last one shorter, none empty)."""
+    buf: list[_T] = []
+    for item in items:
+        buf.append(item)
+        if len(buf) >= size:
+            yield buf
             buf = []
     if buf:
-        yield from goroutine_waits(target, buf, namer, keep=False).values()
+        yield buf
 
 
 def read_sudog_safe(target: Target, addr: int) -> Sudog | None:
