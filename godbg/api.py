@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable, Optional, TypeVar
 
+from godbg.answers import info as answers_info
 from godbg.check.rules import CheckReport, evaluate, runtime_now
 from godbg.check.settings import Rules
 from godbg.commands import registry
@@ -28,11 +29,11 @@ from godbg.results import (
     Goroutines,
     Headroom,
     Info,
-    M,
     MapContents,
     Ms,
     PanicPath,
 )
+from godbg.runtime import ms as runtime_ms
 from godbg.runtime import version
 
 _R = TypeVar("_R")
@@ -80,11 +81,11 @@ class Program:
         return module.run(self.target, args)
 
     def _json(self, command: str, *argv: str) -> dict[str, Any]:
-        data: dict[str, Any] = materialize(self._run(command, *argv).data)  # streamed lists, decoded now
+        data: dict[str, Any] = materialize(self._run(command, *argv).json_data())  # streamed lists, decoded now
         return data
 
     def info(self) -> Info:
-        return Info.from_json(self._json("info"))
+        return answers_info.info(self.target)
 
     def goroutines(self, *, status: Optional[str] = None, function: Optional[str] = None) -> Goroutines:
         """Every goroutine (dead ones only with ``status="dead"``), as `goroutines`;
@@ -102,8 +103,7 @@ class Program:
         return Backtrace.from_json(self._json("bt", "--m", str(mid)))
 
     def ms(self) -> Ms:
-        d = self._json("ms")
-        return Ms(d, tuple(M.from_json(m) for m in d["ms"]))
+        return runtime_ms.ms(self.target)
 
     def headroom(self) -> Headroom:
         return Headroom.from_json(self._json("headroom"))

@@ -10,25 +10,36 @@ from typing import Any, Callable, Protocol
 
 from godbg.errors import BadInputError
 from godbg.program.target import Target
+from godbg.results.base import Result
 
 
 @dataclass
 class Outcome:
-    """A command's answer: ``data`` is exactly the contract's JSON document."""
+    """A command's answer. ``result`` is the typed answer (``godbg.results``): the text is
+    rendered from it and its ``to_json()`` is the --json document. A long listing written
+    as it is decoded has no result in --json/--jsonl mode: ``document`` is then the
+    --json document with its long list a :class:`~godbg.render.jsonout.Stream`, each
+    item the ``to_json()`` of one typed record."""
 
     command: str
-    data: dict[str, Any]
+    result: Result | None
     status: int = 0  # exit status: 1 when a --check found a problem
     warnings: list[str] = field(default_factory=list)
     # The command already wrote its output as it went (`panic replay`): print nothing more.
     streamed: bool = False
-    # The key of ``data`` whose list `--jsonl` prints, one item a line (see add_jsonl_flag).
+    # The key of the --json document whose list `--jsonl` prints, one item a line (see add_jsonl_flag).
     lines: str | None = None
+    document: dict[str, Any] | None = None
 
-    def json_document(self) -> dict[str, Any]:
-        if not self.warnings:
-            return self.data
-        return {**self.data, "warnings": list(self.warnings)}
+    def json_data(self) -> dict[str, Any]:
+        """The --json document (without warnings); may hold Streams."""
+        if self.document is not None:
+            return self.document
+        if isinstance(self.result, dict):  # TRANSITION: a command not yet typed
+            return self.result
+        if self.result is None:
+            raise AssertionError(f"{self.command}: an outcome with neither a result nor a document")
+        return self.result.to_json()
 
 
 class CommandModule(Protocol):

@@ -104,15 +104,17 @@ def _run_and_render(module: CommandModule, target: Target, args: argparse.Namesp
     if outcome.streamed:
         text = ""
     elif getattr(args, "jsonl", False) and outcome.lines is not None:
-        write_jsonl(outcome.data[outcome.lines], sink)
+        write_jsonl(outcome.json_data()[outcome.lines], sink)
         text = "".join(parts)
     elif getattr(args, "json", False):
-        write_json(outcome.data, sink, all_warnings)
+        write_json(outcome.json_data(), sink, all_warnings)
         sink("\n")
         text = "".join(parts)
         warnings_in_document = True
     else:
-        text = to_text(outcome.command, outcome.data, theme)
+        if outcome.result is None:
+            raise AssertionError(f"{outcome.command}: text asked for, but the command gave no typed result")
+        text = to_text(outcome.command, outcome.result, theme)
     outcome.warnings = all_warnings()
     stderr = "" if warnings_in_document else "\n".join(warning_lines(outcome.warnings, theme))
     if text and not text.endswith("\n"):

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 import argparse
 
+from godbg.answers.info import info
 from godbg.commands.base import Outcome
 from godbg.program.target import Target
-from godbg.runtime import allgs as rt
-from godbg.runtime import version
-from godbg.runtime.globals_stripped import is_stripped, stripped_notes
-from godbg.runtime.goroutines import iter_live_gs
-from godbg.runtime.signals import fatal_signal, is_snapshot
-from godbg.runtime.stack import stack_guard
-from godbg.runtime.stacklimits import read_limits
 
 NAME = "info"
 HELP = ("Go version, GOARCH, map implementation, GOEXPERIMENTs, goroutine and M counts, maxstacksize, "
@@ -27,31 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    rel = version.release(target)
-    guard = stack_guard(target)
-    fatal = fatal_signal(target)
-    data = {
-        "go_version": rel.version,
-        "goarch": target.goarch,
-        "map_impl": version.map_impl(target),
-        "goexperiments": list(rel.experiments),
-        # the goroutines Go's own crash traceback lists: every one but the dead
-        "goroutines": sum(1 for _g in iter_live_gs(target)),
-        "ms": len(rt.allm(target)),
-        "maxstacksize": read_limits(target, guard).maxstacksize,
-        "stack_guard": guard,
-        "signal": target.signal.name if target.signal else None,
-        "crash_thread": target.crash_thread,
-        # the signal that started the crash as Go saw it (not the SIGABRT it re-raised)
-        "fatal_signal": fatal.to_json() if fatal is not None else None,
-        "snapshot": is_snapshot(target),
-        # a PIE's load offset (run-time minus link-time addresses); 0 for a fixed-address binary
-        "load_bias": target.binary.load_bias,
-        # -ldflags='-s -w': no symbol table or no DWARF; the notes say what godbg does instead.
-        "stripped": is_stripped(target.binary) or not target.binary.has_dwarf,
-        "notes": stripped_notes(target),
-    }
-    return Outcome(NAME, data)
+    return Outcome(NAME, info(target))
 
 
 DOC = """

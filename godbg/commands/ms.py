@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    return Outcome(NAME, {"ms": ms(target)})
+    return Outcome(NAME, ms(target))
 
 
 DOC = """

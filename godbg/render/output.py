@@ -1,17 +1,17 @@
 """A command's answer -> what is printed: JSON for scripts, text for people. Each command has
-a text renderer module ``godbg.render.<command>`` with ``render(data, theme) -> str``.
-The answer's data may hold :class:`~godbg.render.jsonout.Stream` lists, written as they
-are produced (--json, --jsonl) or collected first (text)."""
+a text renderer module ``godbg.render.<command>`` with ``render(result, theme) -> str`` over
+its typed answer (``godbg.results``). A --json document may hold
+:class:`~godbg.render.jsonout.Stream` lists, written as they are produced."""
 
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from godbg.render.jsonout import Stream, materialize, write_document, write_lines
+from godbg.render.jsonout import Stream, write_document, write_lines
 from godbg.render.theme import Theme
+from godbg.results.base import Result
 
 
 def to_json(document: dict[str, Any]) -> str:
@@ -37,14 +37,14 @@ def write_jsonl(items: Any, sink: Callable[[str], None]) -> int:
     return write_lines(items if isinstance(items, Stream) else Stream.of(items), sink)
 
 
-def to_text(command: str, data: dict[str, Any], theme: Theme) -> str:
-    data = materialize(data)
+def to_text(command: str, result: Result, theme: Theme) -> str:
+    """The text of a command's typed answer, by its renderer ``godbg.render.<command>``."""
     module_name = {"map": "map_text", "panic": "panic_text"}.get(command, command)
-    try:
-        module = importlib.import_module(f"godbg.render.{module_name}")
-    except ModuleNotFoundError:
-        return json.dumps(data, indent=2, ensure_ascii=False)
-    text: str = module.render(data, theme)
+    module = importlib.import_module(f"godbg.render.{module_name}")
+    if isinstance(result, dict):  # TRANSITION: a command not yet typed
+        from godbg.render.jsonout import materialize
+        result = materialize(result)
+    text: str = module.render(result, theme)
     return text
 
 

@@ -6,21 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from godbg.render.theme import Theme
+from godbg.results.waits import WaitingOn
 
 # How many waiter ids a line lists before "…".
 WAITERS_SHOWN = 10
 
 
-def describe_wait(w: dict[str, Any]) -> str:
+def describe_wait(w: WaitingOn) -> str:
     """"chan receive on main.jobs (0xc000080060)"."""
-    kind = w["kind"]
-    if kind == "select":
-        chans = ", ".join(f"{c['dir'] or '?'} {c['object'] or c['address']}" for c in w.get("channels") or [])
+    if w.kind == "select":
+        chans = ", ".join(f"{c.dir or '?'} {c.object or f'{c.address:#x}'}" for c in w.channels or ())
         return f"select on {chans}" if chans else "select with no cases"
-    what = w.get("object") or w.get("address")
-    out = f"{kind} on {what}" if what else kind
-    if w.get("object") and w.get("address"):
-        out += f" ({w['address']})"
+    address = f"{w.address:#x}" if w.address else None
+    what = w.object or address
+    out = f"{w.kind} on {what}" if what else w.kind
+    if w.object and address:
+        out += f" ({address})"
     return out
 
 

@@ -160,10 +160,9 @@ def headroom(target: Target, top: int | None = None, below: int | None = None) -
     findings.sort(key=lambda f: (f["limit_headroom"], f["id"]))
     system = []
     for m in rms.ms(target):
-        for which in ("g0", "gsignal"):
-            s = m[which]
-            system.append({"m": m["id"], "stack": which, "lo": s["lo"], "hi": s["hi"], "sp": s["sp"],
-                           "size": s["size"], "used": s["used"], "guard_headroom": s["guard_headroom"]})
+        for which, s in (("g0", m.g0), ("gsignal", m.gsignal)):
+            system.append({"m": m.id, "stack": which, "lo": s.lo, "hi": s.hi, "sp": s.sp,
+                           "size": s.size, "used": s.used, "guard_headroom": s.guard_headroom})
     out: dict[str, Any] = {
         "maxstacksize": limits.maxstacksize,
         "max_stack": limits.max_stack,

@@ -5,28 +5,17 @@ when the thread is in one; otherwise from g0.sched.sp, the top mstart left it at
 
 from __future__ import annotations
 
-from typing import Any
-
 from godbg.errors import FaultError
 from godbg.program.target import Target
+from godbg.results.ms import M as MRecord
+from godbg.results.ms import Ms
+from godbg.results.stacks import StackFigures
 from godbg.runtime.g import read_g, stack_bounds
 from godbg.runtime.m import M, all_ms, thread_of
 from godbg.runtime.stack import stack_guard, thread_view
 
 
-def _stack_doc(lo: int, hi: int, sp: int | None, guard: int) -> dict[str, Any]:
-    inside = sp is not None and lo <= sp <= hi and lo < hi
-    return {
-        "lo": lo,
-        "hi": hi,
-        "sp": sp if inside else None,
-        "size": hi - lo if hi > lo else 0,
-        "used": hi - sp if inside else None,  # type: ignore[operator]  # inside: sp is not None
-        "guard_headroom": sp - (lo + guard) if inside else None,  # type: ignore[operator]
-    }
-
-
-def m_json(target: Target, m: M, guard: int) -> dict[str, Any]:
+def m_record(target: Target, m: M, guard: int) -> MRecord:
     thread = thread_of(target, m)
     g0_lo, g0_hi = stack_bounds(target, m.g0)
     gs_lo, gs_hi = stack_bounds(target, m.gsignal)
@@ -51,18 +40,12 @@ def m_json(target: Target, m: M, guard: int) -> dict[str, Any]:
             curg = read_g(target, m.curg).goid
         except FaultError:
             curg = None
-    return {
-        "id": m.id,
-        "thread": thread.tid if thread is not None else (m.procid or None),
-        "curg": curg,
-        "in_signal_handler": in_signal,
-        "crashing": thread is not None and thread.tid == target.crash_thread,
-        "g0": _stack_doc(g0_lo, g0_hi, g0_sp, guard),
-        "gsignal": _stack_doc(gs_lo, gs_hi, gs_sp, guard),
-    }
+    return MRecord(m.id, thread.tid if thread is not None else (m.procid or None), curg, in_signal,
+                   thread is not None and thread.tid == target.crash_thread,
+                   StackFigures.at(g0_lo, g0_hi, g0_sp, guard), StackFigures.at(gs_lo, gs_hi, gs_sp, guard))
 
 
-def ms(target: Target) -> list[dict[str, Any]]:
+def ms(target: Target) -> Ms:
     """Every M, by id."""
     guard = stack_guard(target)
-    return [m_json(target, m, guard) for m in sorted(all_ms(target), key=lambda m: m.id)]
+    return Ms(tuple(m_record(target, m, guard) for m in sorted(all_ms(target), key=lambda m: m.id)))

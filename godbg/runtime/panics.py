@@ -29,13 +29,14 @@ from typing import Any
 from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
 from godbg.program.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
 from godbg.program.target import Target
+from godbg.results.info import FatalSignal
 from godbg.runtime.allgs import allgs
 from godbg.runtime.g import read_g
 from godbg.runtime.layouts import StructLayout, layout
 from godbg.runtime.linked import follow
 from godbg.runtime.m import M, all_ms
 from godbg.runtime.runtime_errors import RUNTIME_ERROR_TYPES, eface_value
-from godbg.runtime.signals import FatalSignal, fatal_signal
+from godbg.runtime.signals import fatal_signal
 from godbg.runtime.stack import goroutine_stack, m_system_frames, system_logical
 from godbg.runtime.typenames import is_type_address, method_names, rtype, type_name
 from godbg.runtime.unwind import Frame, PhysFrame, elide, unwinder

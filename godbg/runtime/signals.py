@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import signal as _signal
 import struct
-from dataclasses import dataclass
-from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.pclntab import print_name
 from godbg.program.target import Target
+from godbg.results.info import SOURCE_FRAME, SOURCE_G, FatalSignal
 from godbg.runtime.cfi_unwind import describe_pc
 from godbg.runtime.g import read_g
 from godbg.runtime.layouts import layout
@@ -48,58 +47,6 @@ SNAPSHOT_SIGNALS = ("SIGSTOP", "SIGTRAP", "SIGINT", "SIGTSTP", "SIGCONT")
 # runtime.sigTabT is {flags int32; name string} in every release 1.22-1.27 (runtime2.go).
 SIGTAB_SIZE, SIGTAB_NAME = 24, 8
 MAX_SIGNO = 64
-
-# Go prints si_code as a uint64 (sigctxt.sigcode), so SI_TKILL (-6) reads 18446744073709551610.
-U64_MASK = (1 << 64) - 1
-
-SOURCE_FRAME = "signal frame"
-SOURCE_G = "goroutine"
-
-
-@dataclass(frozen=True)
-class FatalSignal:
-    signal: str  # "SIGSEGV"
-    signo: int
-    description: str  # as Go prints it: "SIGSEGV: segmentation violation"
-    code: int
-    addr: int | None  # the fault address where Go prints one
-    pc: int
-    function: str | None  # a Go function, or the ELF symbol of C code
-    in_cgo: bool
-    m: int | None
-    goroutine: int | None
-    source: str  # SOURCE_FRAME (the gsignal stack) or SOURCE_G (g.sig of a panicking goroutine)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "signal": self.signal, "code": self.code,
-            "addr": f"{self.addr:#x}" if self.addr is not None else None,
-            "pc": f"{self.pc:#x}", "function": self.function, "in_cgo": self.in_cgo, "m": self.m,
-            "description": self.description, "goroutine": self.goroutine, "source": self.source,
-            "printed": self.go_lines(),
-        }
-
-    def go_lines(self) -> list[str]:
-        """What Go printed about it."""
-        if self.source == SOURCE_G:
-            return [f"[signal {self.description} code={self.code & U64_MASK:#x} addr={(self.addr or 0):#x} "
-                    f"pc={self.pc:#x}]"]
-        pc_line = f"PC={self.pc:#x} m={self.m} sigcode={self.code & U64_MASK}"
-        if self.addr is not None:
-            pc_line += f" addr={self.addr:#x}"
-        lines = [self.description, pc_line]
-        if self.in_cgo:
-            lines.append("signal arrived during cgo execution")
-        return lines
-
-    def headline(self) -> str:
-        """Go's lines as one."""
-        where = f" in {self.function}" if self.function else ""
-        if self.source == SOURCE_G:
-            return f"{self.description}{where}: {self.go_lines()[0]}"
-        rest = self.go_lines()[1:]
-        return f"{self.description}{where}: " + ", ".join(rest)
-
 
 def signal_name(signo: int) -> str:
     try:

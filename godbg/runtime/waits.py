@@ -19,11 +19,12 @@ import struct
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Callable, TypeVar
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.dwarf import POINTER
 from godbg.program.target import Target
+from godbg.results.waits import ChanRef, WaitingOn
 from godbg.runtime.chans import Hchan, read_hchan
 from godbg.runtime.g import G_LEAKED, G_SYSCALL, G_WAITING, G, wait_reason
 from godbg.runtime.heap import heap
@@ -62,41 +63,6 @@ RWMUTEX_TYPE, WAITGROUP_TYPE, COND_TYPE = "sync.RWMutex", "sync.WaitGroup", "syn
 # How much of a goroutine's stack is searched for a Cond's or a pollDesc's address.
 STACK_SEARCH_BYTES = 8192
 MAX_NOTIFY_LIST = 100_000
-
-
-@dataclass(frozen=True)
-class ChanRef:
-    dir: str | None
-    address: int
-    object: str | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"dir": self.dir, "address": f"{self.address:#x}", "object": self.object}
-
-
-@dataclass(frozen=True)
-class WaitingOn:
-    kind: str
-    address: int | None
-    object: str | None
-    since_ns: int | None = None
-    channels: tuple[ChanRef, ...] | None = None
-    fd: int | None = None
-    deadline_ns: int | None = None
-    # The address the runtime's leak detector checks (hchans, the sema word, the
-    # notifyList); None when godbg could not find it.
-    targets: tuple[int, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "address": f"{self.address:#x}" if self.address else None,
-                               "object": self.object, "since_ns": self.since_ns}
-        if self.channels is not None:
-            out["channels"] = [c.to_json() for c in self.channels]
-        if self.fd is not None:
-            out["fd"] = self.fd
-        if self.deadline_ns is not None:
-            out["deadline_ns"] = self.deadline_ns
-        return out
 
 
 @dataclass(frozen=True)

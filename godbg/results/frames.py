@@ -1,0 +1,72 @@
+"""Frames as `bt`, `panic` and `report` give them: innermost first, inlined calls as
+frames of their own; with `bt --full` each frame's arguments and locals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from godbg.results.base import JSON, Result, int_or_none
+
+
+@dataclass(frozen=True)
+class Variable(Result):
+    """An argument or local of a frame: its decoded value (JSON, by print's rules), or why
+    it is unavailable."""
+
+    name: str
+    type: str | None
+    value: Any = None
+    unavailable: str | None = None
+
+    def to_json(self) -> JSON:
+        out: JSON = {"name": self.name, "type": self.type}
+        if self.unavailable is not None:
+            out["unavailable"] = self.unavailable
+        else:
+            out["value"] = self.value
+        return out
+
+    @classmethod
+    def from_json(cls, d: JSON) -> Variable:
+        return cls(d["name"], d.get("type"), d.get("value"), d.get("unavailable"))
+
+
+@dataclass(frozen=True)
+class Frame(Result):
+    function: str
+    file: str  # "" for C code without DWARF
+    line: int
+    pc: int  # the return address for callers, the interrupted pc for a trapped frame
+    sp: int
+    inlined: bool
+    stack: str = ""  # `bt --m`: "g0" / "gsignal"; empty on a goroutine's own stack
+    object: str = ""  # native (C) code: the ELF file holding it; empty for Go code
+    # `bt --full`: None when not asked for.
+    args: tuple[Variable, ...] | None = None
+    locals: tuple[Variable, ...] | None = None
+
+    def to_json(self) -> JSON:
+        out: JSON = {"function": self.function, "file": self.file, "line": self.line, "pc": f"{self.pc:#x}",
+                     "sp": f"{self.sp:#x}", "inlined": self.inlined}
+        if self.stack:
+            out["stack"] = self.stack
+        if self.object:
+            out["object"] = self.object
+        if self.args is not None:
+            out["args"] = [v.to_json() for v in self.args]
+        if self.locals is not None:
+            out["locals"] = [v.to_json() for v in self.locals]
+        return out
+
+    @classmethod
+    def from_json(cls, d: JSON) -> Frame:
+        args, local_vars = d.get("args"), d.get("locals")
+        return cls(d["function"], d.get("file") or "", d.get("line") or 0, int_or_none(d.get("pc")) or 0,
+                   int_or_none(d.get("sp")) or 0, bool(d.get("inlined")), d.get("stack", ""), d.get("object", ""),
+                   tuple(Variable.from_json(v) for v in args) if args is not None else None,
+                   tuple(Variable.from_json(v) for v in local_vars) if local_vars is not None else None)
+
+
+def frames_json(frames: tuple[Frame, ...]) -> list[JSON]:
+    return [f.to_json() for f in frames]

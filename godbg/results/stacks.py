@@ -1,0 +1,29 @@
+"""A stack's bounds and figures, as `goroutines` and `ms` give them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from godbg.results.base import JSON, Result
+
+
+@dataclass(frozen=True)
+class StackFigures(Result):
+    lo: int
+    hi: int
+    sp: int | None  # None: not in use (or SP outside the bounds)
+    size: int
+    used: int | None  # hi - sp
+    guard_headroom: int | None  # sp - (lo + stack guard)
+
+    @classmethod
+    def at(cls, lo: int, hi: int, sp: int | None, guard: int) -> StackFigures:
+        """The figures of a stack [lo, hi) whose SP is ``sp`` (outside the bounds: unknown)."""
+        inside = sp is not None and lo <= sp <= hi and lo < hi
+        return cls(lo, hi, sp if inside else None, hi - lo if hi > lo else 0,
+                   hi - sp if inside and sp is not None else None,
+                   sp - (lo + guard) if inside and sp is not None else None)
+
+    def to_json(self) -> JSON:
+        return {"lo": self.lo, "hi": self.hi, "sp": self.sp, "size": self.size, "used": self.used,
+                "guard_headroom": self.guard_headroom}
