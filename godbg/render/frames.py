@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from godbg.program.pclntab import package_of
 from godbg.render.theme import Theme
+from godbg.results.frames import Frame, SourceFrame
 
 
 def paint_function(function: str | None, theme: Theme) -> str:
@@ -21,26 +22,27 @@ def paint_function(function: str | None, theme: Theme) -> str:
     return theme.func(function)
 
 
-def frame_lines(frames: list[dict[str, Any]], theme: Theme, indent: str = "  ") -> list[str]:
+def frame_lines(frames: Sequence[Frame | SourceFrame], theme: Theme, indent: str = "  ") -> list[str]:
     """Two lines a frame, as Go prints them: the function, then its file:line."""
     lines = []
     for f in frames:
-        name = paint_function(f["function"], theme)
+        name = paint_function(f.function, theme)
         tags = []
-        if f.get("inlined"):
+        full = f if isinstance(f, Frame) else None
+        if full is not None and full.inlined:
             tags.append("inlined")
-        if f.get("stack"):
-            tags.append(f["stack"])
-        if f.get("object"):
+        if full is not None and full.stack:
+            tags.append(full.stack)
+        if full is not None and full.object:
             tags.append("C")  # native code, unwound by its CFI
         suffix = theme.location(" [" + ", ".join(tags) + "]") if tags else ""
         lines.append(f"{indent}{name}{suffix}")
-        if f.get("file"):
-            where = f"{theme.path(f['file'])}:{f['line']}"
+        if f.file:
+            where = f"{theme.path(f.file)}:{f.line}"
         else:
-            where = f"in {f.get('object') or '?'}"
+            where = f"in {(full.object if full is not None else '') or '?'}"
         extra = ""
-        if "pc" in f and not f.get("inlined"):
-            extra = f"  pc={f['pc']} sp={f['sp']}"
+        if full is not None and not full.inlined:
+            extra = f"  pc={full.pc:#x} sp={full.sp:#x}"
         lines.append(f"{indent}    {theme.location(where)}{theme.location(extra)}")
     return lines

@@ -68,5 +68,17 @@ class Frame(Result):
                    tuple(Variable.from_json(v) for v in local_vars) if local_vars is not None else None)
 
 
+@dataclass(frozen=True)
+class SourceFrame(Result):
+    """A frame as `goroutines --group` lists it: where, not which pc."""
+
+    function: str
+    file: str
+    line: int
+
+    def to_json(self) -> JSON:
+        return {"function": self.function, "file": self.file, "line": self.line}
+
+
 def frames_json(frames: tuple[Frame, ...]) -> list[JSON]:
     return [f.to_json() for f in frames]

@@ -28,6 +28,7 @@ from typing import Any, Callable, NamedTuple
 from godbg.errors import FaultError
 from godbg.program.pclntab import FUNC_FLAG_SPWRITE, FUNC_FLAG_TOP_FRAME, Func, Pclntab, print_name
 from godbg.program.target import Target
+from godbg.results import frames as results
 
 PTR_SIZE = 8
 # sys.MinFrameSize: 0 on amd64 (the CALL pushes the return address), 8 on arm64 (LR).
@@ -82,6 +83,11 @@ class Frame(NamedTuple):
     func_id: int
     stack: str = ""  # for `bt --m`: "g0" / "gsignal"; empty on a goroutine's own stack
     object: str = ""  # native (C) code: the ELF file holding it; empty for Go code
+
+    def result(self) -> results.Frame:
+        """The frame as godbg answers it (``godbg.results.Frame``)."""
+        return results.Frame(self.function, self.file, self.line, self.pc, self.sp, self.inlined, self.stack,
+                             self.object)
 
     def to_json(self) -> dict[str, Any]:
         out = {
