@@ -64,10 +64,14 @@ def test_package_is_marked_typed():
 
 # ARCHITECTURE.md's layers: a package may not import the ones listed for it.
 FORBIDDEN_IMPORTS = {
-    "godbg/program": ("godbg.runtime", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
-    "godbg/render": ("godbg.runtime", "godbg.commands", "godbg.backends", "gdb"),
-    "godbg/runtime": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
-    "godbg/values": ("godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    # The typed answers are pure data: everything else may use them, they use nothing.
+    "godbg/results": ("godbg.program", "godbg.types", "godbg.runtime", "godbg.values", "godbg.answers",
+                      "godbg.check", "godbg.commands", "godbg.render", "godbg.backends", "godbg.api", "gdb"),
+    "godbg/program": ("godbg.runtime", "godbg.answers", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/render": ("godbg.runtime", "godbg.answers", "godbg.commands", "godbg.backends", "gdb"),
+    "godbg/runtime": ("godbg.answers", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/values": ("godbg.answers", "godbg.commands", "godbg.render", "godbg.backends", "gdb"),
+    "godbg/answers": ("godbg.commands", "godbg.render", "godbg.backends", "godbg.api", "gdb"),
     "godbg/commands": ("godbg.backends", "gdb"),
 }
 
