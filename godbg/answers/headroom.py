@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 
 from godbg.program.target import Target
-from godbg.results.headroom import GoroutineHeadroom, Headroom
+from godbg.results.headroom import Headroom
+from godbg.runtime.headroom import Rows
 from godbg.runtime.headroom import headroom as read_headroom
 
 
@@ -17,8 +17,7 @@ def headroom(target: Target, top: int | None = None, check: int | None = None) -
     return replace(answer, goroutines=tuple(goroutines))
 
 
-def headroom_listing(target: Target, top: int | None = None,
-                     check: int | None = None) -> tuple[Headroom, Iterable[GoroutineHeadroom]]:
-    """headroom() with its goroutines apart, each made as it is iterated: a listing of a
-    million goroutines never holds a million of them."""
+def headroom_listing(target: Target, top: int | None = None, check: int | None = None) -> tuple[Headroom, Rows]:
+    """headroom() with its goroutines apart, as Rows: each GoroutineHeadroom is made as it
+    is iterated, so a listing of a million goroutines never holds a million of them."""
     return read_headroom(target, top=top, below=check)

@@ -49,8 +49,8 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         answer, goroutines = headroom_listing(target, check=args.check)
 
         def produce(emit: Emitter) -> None:
-            for g in goroutines:
-                emit(g.to_json())
+            for record in goroutines.json():
+                emit(record)
 
         document = answer.to_json()
         document["goroutines"] = Stream(produce)

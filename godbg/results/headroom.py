@@ -4,7 +4,8 @@ stacks; with `--check BYTES` the goroutines closer than that to the limit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 from godbg.results.base import JSON, Result
 
@@ -48,13 +49,22 @@ class GoroutineHeadroom(Result):
     largest_frame: LargestFrame | None
 
     def to_json(self) -> JSON:
-        return {
-            "id": self.id, "status": self.status, "lo": self.lo, "hi": self.hi, "sp": self.sp, "size": self.size,
-            "used": self.used, "guard_headroom": self.guard_headroom, "limit_headroom": self.limit_headroom,
-            "doublings_left": self.doublings_left, "frames": self.frames, "deepest_function": self.deepest_function,
-            "repeated": self.repeated.to_json() if self.repeated is not None else None,
-            "largest_frame": self.largest_frame.to_json() if self.largest_frame is not None else None,
-        }
+        return goroutine_headroom_json(tuple(getattr(self, key) for key in _KEYS))
+
+
+_KEYS = tuple(f.name for f in fields(GoroutineHeadroom))
+
+
+def goroutine_headroom_json(row: tuple[Any, ...]) -> JSON:
+    """The JSON of a GoroutineHeadroom given as the tuple of its fields, in order: a
+    listing of every goroutine writes its rows so, without a dataclass for each."""
+    out = dict(zip(_KEYS, row))
+    repeated, largest = out["repeated"], out["largest_frame"]
+    if repeated is not None:
+        out["repeated"] = repeated.to_json()
+    if largest is not None:
+        out["largest_frame"] = largest.to_json()
+    return out
 
 
 @dataclass(frozen=True)

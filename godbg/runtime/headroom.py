@@ -16,6 +16,7 @@ from typing import Any
 from godbg.errors import FaultError
 from godbg.program.pclntab import print_name
 from godbg.program.target import Target
+from godbg.results.base import JSON
 from godbg.results.headroom import (
     GoroutineHeadroom,
     Headroom,
@@ -24,6 +25,7 @@ from godbg.results.headroom import (
     LargestFrame,
     RepeatedFunction,
     SystemStack,
+    goroutine_headroom_json,
 )
 from godbg.runtime import goroutines as rg
 from godbg.runtime import ms as rms
@@ -113,6 +115,10 @@ class Rows:
 
     def __iter__(self) -> Iterator[GoroutineHeadroom]:
         return (GoroutineHeadroom(*row) for row in self.rows)
+
+    def json(self) -> Iterator[JSON]:
+        """Each one's ``to_json()``, without making its GoroutineHeadroom (the --json listing)."""
+        return map(goroutine_headroom_json, self.rows)
 
 
 def headroom(target: Target, top: int | None = None, below: int | None = None) -> tuple[Headroom, Rows]:
