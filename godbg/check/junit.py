@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from godbg.check.rules import CheckReport
 from godbg.errors import BadInputError
+from godbg.results.check import CheckReport
 
 SUITE = "godbg check"
 CLASSNAME = "godbg.check"

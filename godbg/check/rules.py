@@ -3,7 +3,6 @@ the rule holds). A rule that cannot be evaluated raises a GodbgError (exit 2).""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from godbg.check.settings import (
@@ -17,56 +16,12 @@ from godbg.check.settings import (
 )
 from godbg.errors import UnsupportedError
 from godbg.program.target import Target
+from godbg.results.check import CheckReport, Finding, RuleResult
 from godbg.runtime import goroutines as rg
 from godbg.runtime.g import G_WAITING, status_name, wait_reason
 from godbg.runtime.headroom import headroom
 from godbg.runtime.layouts import layout
 from godbg.runtime.panics import panic_path
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    message: str
-    goroutine: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"rule": self.rule}
-        if self.goroutine is not None:
-            doc["goroutine"] = self.goroutine
-        doc["message"] = self.message
-        return doc
-
-
-@dataclass(frozen=True)
-class RuleResult:
-    rule: str
-    setting: str  # what the rule was given, as written for people ("1000", "64KiB", "5m")
-    findings: tuple[Finding, ...]
-
-    @property
-    def passed(self) -> bool:
-        return not self.findings
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "setting": self.setting, "passed": self.passed}
-
-
-@dataclass(frozen=True)
-class CheckReport:
-    results: tuple[RuleResult, ...]
-
-    @property
-    def passed(self) -> bool:
-        return all(r.passed for r in self.results)
-
-    @property
-    def findings(self) -> list[Finding]:
-        return [f for r in self.results for f in r.findings]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"passed": self.passed, "findings": [f.to_json() for f in self.findings],
-                "rules": [r.to_json() for r in self.results]}
 
 
 def max_goroutines(target: Target, limit: int) -> RuleResult:
@@ -79,13 +34,12 @@ def max_goroutines(target: Target, limit: int) -> RuleResult:
 
 
 def stack_headroom(target: Target, limit: int) -> RuleResult:
+    answer, _goroutines = headroom(target, below=limit)
     findings = []
-    for g in headroom(target)["goroutines"]:  # closest to the limit first
-        left = g["limit_headroom"]
-        if left is not None and left < limit:
-            where = f" in {g['deepest_function']}" if g.get("deepest_function") else ""
-            findings.append(Finding(HEADROOM, f"goroutine {g['id']}{where} is {left} bytes from a fatal stack "
-                                              f"overflow (less than {limit})", g["id"]))
+    for g in answer.check.findings if answer.check is not None else ():  # closest to the limit first
+        where = f" in {g.function}" if g.function else ""
+        findings.append(Finding(HEADROOM, f"goroutine {g.id}{where} is {g.limit_headroom} bytes from a fatal stack "
+                                          f"overflow (less than {limit})", g.id))
     return RuleResult(HEADROOM, str(limit), tuple(findings))
 
 
@@ -94,7 +48,7 @@ def no_panic(target: Target) -> RuleResult:
     findings = []
     if path.fatal_error is not None:
         findings.append(Finding(NO_PANIC, f"fatal error: {path.fatal_error}", path.goroutine))
-    for p in path.printed_panics:
+    for p in path.panics:
         if p.recovered or p.goexit:
             continue
         typed = f" ({p.type})" if p.type and p.type != "string" else ""

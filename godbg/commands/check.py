@@ -81,4 +81,4 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     report = evaluate(target, rules_from_args(args))
     if args.junit:
         write_junit(args.junit, report, target.binary.path)
-    return Outcome(NAME, report.to_json(), status=0 if report.passed else 1)
+    return Outcome(NAME, report, status=0 if report.passed else 1)

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import argparse
 
+from godbg.answers.headroom import headroom, headroom_listing
 from godbg.commands.base import Outcome, positive_int
 from godbg.program.target import Target
-from godbg.render.jsonout import Stream
-from godbg.runtime.headroom import Rows, headroom
+from godbg.render.jsonout import Emitter, Stream
+from godbg.results.headroom import Headroom
 
 NAME = "headroom"
 HELP = ("Stack size, use and headroom per goroutine (and per g0/gsignal stack): the distance to the stack "
@@ -42,12 +43,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    data = headroom(target, top=args.top or None, below=args.check)
-    if isinstance(data["goroutines"], Rows):
-        data["goroutines"] = Stream.of(data["goroutines"])  # written one at a time
-    status = 0
-    if args.check is not None:
-        findings = data.pop("findings")
-        data["check"] = {"bytes": args.check, "findings": findings}
-        status = 1 if findings else 0
-    return Outcome(NAME, data, status=status)
+    top = args.top or None
+    if args.json and top is None:
+        # Every goroutine: written one at a time, never all made at once.
+        answer, goroutines = headroom_listing(target, check=args.check)
+
+        def produce(emit: Emitter) -> None:
+            for record in goroutines.json():
+                emit(record)
+
+        document = answer.to_json()
+        document["goroutines"] = Stream(produce)
+        return Outcome(NAME, None, status=_status(answer), document=document)
+    answer = headroom(target, top=top, check=args.check)
+    return Outcome(NAME, answer, status=_status(answer))
+
+
+def _status(answer: Headroom) -> int:
+    """1 when --check found a goroutine too close to the limit."""
+    return 1 if answer.check is not None and answer.check.findings else 0

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from godbg.answers.panic import panic
 from godbg.commands.base import Outcome
 from godbg.errors import BadInputError
 from godbg.program.target import Target
-from godbg.runtime.panics import panic_path
+from godbg.results.panic import ReplayEnd
 
 NAME = "panic"
 HELP = ("The panic path of the panicking goroutine (core or stopped live program): the panic chain "
@@ -71,10 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(target: Target, args: argparse.Namespace) -> Outcome:
     if args.action == REPLAY:
         return replay(target, args)
-    path = panic_path(target)
-    data = path.to_json()
-    data["m"] = path.m
-    return Outcome(NAME, data)
+    return Outcome(NAME, panic(target))
 
 
 def replay(target: Target, args: argparse.Namespace) -> Outcome:
@@ -87,7 +85,6 @@ def replay(target: Target, args: argparse.Namespace) -> Outcome:
                             "(this backend cannot run the program)")
     events = hook(target, args)
     # The events were written as they happened (one line, or one JSON object, each); the
-    # outcome only closes the stream with how it ended.
+    # outcome only says how it ended.
     last = events[-1] if events else {}
-    return Outcome(NAME, {"event": "end", "reason": last.get("event"), "events": len(events), "replay": True},
-                   streamed=True)
+    return Outcome(NAME, ReplayEnd(last.get("event"), len(events)), streamed=True)

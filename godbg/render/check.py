@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from godbg.render.theme import Theme
+from godbg.results.check import CheckReport
 
 
-def render(data: dict[str, Any], theme: Theme) -> str:
-    lines = [f"{f['rule']}: {f['message']}" for f in data["findings"]]
-    rules = data.get("rules", [])
-    failed = [r["rule"] for r in rules if not r["passed"]]
+def render(report: CheckReport, theme: Theme) -> str:
+    findings = report.findings
+    lines = [f"{f.rule}: {f.message}" for f in findings]
+    failed = [r.rule for r in report.results if not r.passed]
     if failed:
-        lines.append(theme.bad(f"check failed: {', '.join(failed)} ({len(data['findings'])} findings)"))
+        lines.append(theme.bad(f"check failed: {', '.join(failed)} ({len(findings)} findings)"))
     else:
-        lines.append(theme.good(f"check passed: {', '.join(r['rule'] for r in rules)}"))
+        lines.append(theme.good(f"check passed: {', '.join(r.rule for r in report.results)}"))
     return "\n".join(lines)

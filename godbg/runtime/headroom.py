@@ -10,12 +10,23 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from godbg.errors import FaultError
 from godbg.program.pclntab import print_name
 from godbg.program.target import Target
+from godbg.results.base import JSON
+from godbg.results.headroom import (
+    GoroutineHeadroom,
+    Headroom,
+    HeadroomCheck,
+    HeadroomFinding,
+    LargestFrame,
+    RepeatedFunction,
+    SystemStack,
+    goroutine_headroom_json,
+)
 from godbg.runtime import goroutines as rg
 from godbg.runtime import ms as rms
 from godbg.runtime.g import G, status_name
@@ -26,17 +37,18 @@ from godbg.runtime.unwind import PhysFrame
 RUNTIME_PREFIX = "runtime."
 # A stack's shape for sharing summaries: (pc, frame size) of each frame.
 StackShape = tuple[tuple[int, int], ...]
+# A goroutine's headroom as a tuple of GoroutineHeadroom's fields, in order.
 Row = tuple[Any, ...]
-# The keys of a goroutine's headroom record, in the contract's order.
-HEADROOM_KEYS = ("id", "status", "lo", "hi", "sp", "size", "used", "guard_headroom", "limit_headroom",
-                 "doublings_left", "frames", "deepest_function", "repeated", "largest_frame")
+_AT = {f.name: i for i, f in enumerate(fields(GoroutineHeadroom))}
+_ID, _SIZE, _USED, _LIMIT_HEADROOM, _DEEPEST = (
+    _AT["id"], _AT["size"], _AT["used"], _AT["limit_headroom"], _AT["deepest_function"])
 
 
 @dataclass(frozen=True)
 class FrameSummary:
     deepest_function: str | None
-    repeated: dict[str, Any] | None
-    largest_frame: dict[str, Any] | None
+    repeated: RepeatedFunction | None
+    largest_frame: LargestFrame | None
     depth: int
 
 
@@ -44,7 +56,7 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
     """``frames`` innermost first, on the goroutine's own stack."""
     names = [print_name(pf.func.name) for pf in frames]
     deepest = next((n for n in names if not n.startswith(RUNTIME_PREFIX)), names[0] if names else None)
-    repeated: dict[str, Any] | None = None
+    repeated = None
     # Recursion in the program, not the runtime's own re-entry (gopanic twice for a
     # panic raised in a deferred call is not recursion anyone needs to hear about).
     counts = Counter(n for n in names if not n.startswith(RUNTIME_PREFIX))
@@ -52,19 +64,17 @@ def summarize_frames(frames: list[PhysFrame]) -> FrameSummary:
         name, times = counts.most_common(1)[0]
         if times > 1:
             sizes = [pf.fp - pf.sp for pf in frames if print_name(pf.func.name) == name]
-            repeated = {"function": name, "times": times, "frame_bytes": max(sizes) if sizes else None}
-    largest: dict[str, Any] | None = None
+            repeated = RepeatedFunction(name, times, max(sizes) if sizes else None)
+    largest: LargestFrame | None = None
     for pf in frames:
         size = pf.fp - pf.sp
-        if size > 0 and (largest is None or size > largest["bytes"]):
-            largest = {"function": print_name(pf.func.name), "bytes": size}
+        if size > 0 and (largest is None or size > largest.bytes):
+            largest = LargestFrame(print_name(pf.func.name), size)
     return FrameSummary(deepest, repeated, largest, len(frames))
 
 
-def _summary(frames: list[PhysFrame], memo: dict[StackShape, FrameSummary] | None) -> FrameSummary:
+def _summary(frames: list[PhysFrame], memo: dict[StackShape, FrameSummary]) -> FrameSummary:
     """summarize_frames, shared by every goroutine whose frames have the same pcs and sizes."""
-    if memo is None:
-        return summarize_frames(frames)
     key = tuple([(pf.pc, pf.fp - pf.sp) for pf in frames])
     found = memo.get(key)
     if found is None:
@@ -72,39 +82,20 @@ def _summary(frames: list[PhysFrame], memo: dict[StackShape, FrameSummary] | Non
     return found
 
 
-def goroutine_headroom(target: Target, g: G, limits: StackLimits, keep: bool = True,
-                       summaries: dict[StackShape, FrameSummary] | None = None) -> dict[str, Any]:
-    # The keys are HEADROOM_KEYS, in that order (Rows rebuilds records from it).
-    stack = goroutine_stack(target, g, keep=keep)
+def _row(target: Target, g: G, limits: StackLimits, summaries: dict[StackShape, FrameSummary]) -> Row:
+    stack = goroutine_stack(target, g, keep=False)
     sp = stack.sp if stack.sp is not None else g.sched_sp
     size = g.hi - g.lo if g.hi > g.lo else 0
     inside = bool(size) and g.lo <= sp <= g.hi
     used = g.hi - sp if inside else None
     summary = _summary(stack.frames, summaries)
-    return {
-        "id": g.goid,
-        "status": status_name(target, g.status),
-        "lo": g.lo,
-        "hi": g.hi,
-        "sp": sp if inside else None,
-        "size": size,
-        "used": used,
-        "guard_headroom": sp - (g.lo + limits.stack_guard) if inside else None,
-        "limit_headroom": limits.limit_headroom(used) if used is not None else None,
-        "doublings_left": limits.doublings_left(size),
-        "frames": summary.depth,
-        "deepest_function": summary.deepest_function,
-        "repeated": summary.repeated,
-        "largest_frame": summary.largest_frame,
-    }
-
-
-def _sort_key(doc: dict[str, Any]) -> tuple[Any, ...]:
-    lh = doc["limit_headroom"]
-    return (lh is None, lh if lh is not None else 0, doc["id"])
-
-
-_ID, _LIMIT_HEADROOM = HEADROOM_KEYS.index("id"), HEADROOM_KEYS.index("limit_headroom")
+    return (
+        g.goid, status_name(target, g.status), g.lo, g.hi, sp if inside else None, size, used,
+        sp - (g.lo + limits.stack_guard) if inside else None,  # guard_headroom
+        limits.limit_headroom(used) if used is not None else None,
+        limits.doublings_left(size), summary.depth, summary.deepest_function, summary.repeated,
+        summary.largest_frame,
+    )
 
 
 def _row_key(row: Row) -> tuple[bool, int, int]:
@@ -113,63 +104,51 @@ def _row_key(row: Row) -> tuple[bool, int, int]:
 
 
 class Rows:
-    """Every goroutine's headroom, sorted, held as tuples (a dict per goroutine would
-    take a gigabyte for a million); iterating gives the contract's dicts."""
+    """Goroutines' headroom, sorted, held as tuples (a dataclass per goroutine would take
+    a gigabyte for a million); iterating makes their GoroutineHeadroom one at a time."""
 
-    def __init__(self, rows: list[Row], keys: tuple[str, ...]) -> None:
+    def __init__(self, rows: list[Row]) -> None:
         self.rows = rows
-        self.keys = keys
 
     def __len__(self) -> int:
         return len(self.rows)
 
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        keys = self.keys
-        return (dict(zip(keys, row)) for row in self.rows)
+    def __iter__(self) -> Iterator[GoroutineHeadroom]:
+        return (GoroutineHeadroom(*row) for row in self.rows)
+
+    def json(self) -> Iterator[JSON]:
+        """Each one's ``to_json()``, without making its GoroutineHeadroom (the --json listing)."""
+        return map(goroutine_headroom_json, self.rows)
 
 
-def headroom(target: Target, top: int | None = None, below: int | None = None) -> dict[str, Any]:
-    """The headroom document: "goroutines" is a list of the ``top`` closest to the limit
-    when ``top`` is given, else Rows of all of them; with ``below``, "findings" lists
-    the goroutines whose limit_headroom is under ``below`` bytes, closest first."""
+def headroom(target: Target, top: int | None = None, below: int | None = None) -> tuple[Headroom, Rows]:
+    """The headroom answer with its goroutines left out, and the goroutines, closest to
+    the limit first: the ``top`` closest when ``top`` is given, else all of them. With
+    ``below``, its check lists the goroutines whose limit_headroom is under ``below`` bytes."""
     guard = stack_guard(target)
     limits = read_limits(target, guard)
     summaries: dict[StackShape, FrameSummary] = {}
-    findings: list[dict[str, Any]] = []
+    findings: list[HeadroomFinding] = []
 
-    def docs() -> Iterator[dict[str, Any]]:
+    def rows() -> Iterator[Row]:
         for g in rg.iter_live_gs(target):
             try:
-                doc = goroutine_headroom(target, g, limits, keep=False, summaries=summaries)
+                row = _row(target, g, limits, summaries)
             except FaultError as e:
                 target.warn(f"goroutine {g.goid}: stack unreadable ({e})")
                 continue
-            lh = doc["limit_headroom"]
+            lh = row[_LIMIT_HEADROOM]
             if below is not None and lh is not None and lh < below:
-                findings.append({"id": doc["id"], "limit_headroom": lh, "size": doc["size"], "used": doc["used"],
-                                 "function": doc["deepest_function"]})
-            yield doc
+                findings.append(HeadroomFinding(row[_ID], lh, row[_SIZE], row[_USED], row[_DEEPEST]))
+            yield row
 
-    goroutines: list[dict[str, Any]] | Rows
     if top:
-        goroutines = heapq.nsmallest(top, docs(), key=_sort_key)
+        listed = heapq.nsmallest(top, rows(), key=_row_key)
     else:
-        rows = [tuple(doc.values()) for doc in docs()]
-        rows.sort(key=_row_key)
-        goroutines = Rows(rows, HEADROOM_KEYS)
-    findings.sort(key=lambda f: (f["limit_headroom"], f["id"]))
-    system = []
-    for m in rms.ms(target):
-        for which, s in (("g0", m.g0), ("gsignal", m.gsignal)):
-            system.append({"m": m.id, "stack": which, "lo": s.lo, "hi": s.hi, "sp": s.sp,
-                           "size": s.size, "used": s.used, "guard_headroom": s.guard_headroom})
-    out: dict[str, Any] = {
-        "maxstacksize": limits.maxstacksize,
-        "max_stack": limits.max_stack,
-        "stack_guard": guard,
-        "goroutines": goroutines,
-        "system": system,
-    }
-    if below is not None:
-        out["findings"] = findings
-    return out
+        listed = list(rows())
+        listed.sort(key=_row_key)
+    findings.sort(key=lambda f: (f.limit_headroom, f.id))
+    system = tuple(SystemStack(m.id, which, s.lo, s.hi, s.sp, s.size, s.used, s.guard_headroom)
+                   for m in rms.ms(target) for which, s in (("g0", m.g0), ("gsignal", m.gsignal)))
+    check = HeadroomCheck(below, tuple(findings)) if below is not None else None
+    return Headroom(limits.maxstacksize, limits.max_stack, guard, (), system, check), Rows(listed)

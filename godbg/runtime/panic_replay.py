@@ -124,7 +124,7 @@ class Replay:
         self.max_events = max(1, max_events)
         self.events: list[ReplayEvent] = []
         self.breakpoints: dict[int, str] = {}  # address -> role
-        self.defers: dict[int, panics.Defer] = {}  # entry pc -> the deferred call
+        self.defers: dict[int, panics.DeferRecord] = {}  # entry pc -> the deferred call
         # (g, position from the oldest) of the panics already reported recovered: the
         # records themselves move when the goroutine's stack is copied.
         self.recovered: set[tuple[int, int]] = set()
@@ -343,7 +343,7 @@ class Replay:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _report_recovered(self, g: int, chain: list[panics.Panic]) -> None:
+    def _report_recovered(self, g: int, chain: list[panics.PanicRecord]) -> None:
         self.recovered = {(gg, i) for gg, i in self.recovered if gg != g or i < len(chain)}
         for i, p in enumerate(chain):
             if p.recovered and (g, i) not in self.recovered:

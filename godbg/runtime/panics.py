@@ -23,13 +23,13 @@ from DWARF; `repanicked` exists from 1.25, `argp` until 1.26):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from godbg.errors import CorruptError, FaultError, GodbgError, UnsupportedError
 from godbg.program.pclntab import FUNCDATA_OPEN_CODED_DEFER_INFO
 from godbg.program.target import Target
-from godbg.results.info import FatalSignal
+from godbg.results.panic import Defer, Panic, PanicPath
 from godbg.runtime.allgs import allgs
 from godbg.runtime.g import read_g
 from godbg.runtime.layouts import StructLayout, layout
@@ -73,7 +73,7 @@ KIND_RANGEFUNC = "rangefunc"
 
 
 @dataclass(frozen=True)
-class Panic:
+class PanicRecord:
     """One `_panic` record, decoded."""
 
     address: int
@@ -91,13 +91,13 @@ class Panic:
     arg_data: int
     printed: bool = True  # printpanics prints it (a 1.25+ repanic duplicate is not)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"value": self.value, "type": self.type, "recovered": self.recovered,
-                "repanicked": self.repanicked, "goexit": self.goexit, "text": self.text}
+    def result(self) -> Panic:
+        """The panic as godbg answers it (``godbg.results.panic.Panic``)."""
+        return Panic(self.value, self.type, self.recovered, self.repanicked, self.goexit, self.text)
 
 
 @dataclass(frozen=True)
-class Defer:
+class DeferRecord:
     function: str | None  # the deferred function
     frame: str | None  # the function whose `defer` statement deferred it
     state: str  # ran / running / pending
@@ -105,39 +105,9 @@ class Defer:
     fn: int  # the func value
     frame_sp: int  # SP of the deferring frame (0: unknown)
 
-    def to_json(self) -> dict[str, Any]:
-        return {"function": self.function, "frame": self.frame, "state": self.state, "kind": self.kind}
-
-
-@dataclass
-class PanicPath:
-    goroutine: int | None
-    g: int | None
-    m: int | None
-    panics: list[Panic]  # every record, oldest first
-    defers: list[Defer]
-    frames: list[Frame]
-    fatal_error: str | None
-    fatal_function: str | None = None
-    notes: list[str] = field(default_factory=list)
-    elided: int = 0  # frames left out of the middle of a very deep stack
-    signal: FatalSignal | None = None  # the signal that started it, as Go printed it
-
-    @property
-    def printed_panics(self) -> list[Panic]:
-        return [p for p in self.panics if p.printed]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "goroutine": self.goroutine,
-            "fatal_error": self.fatal_error,
-            "fatal_function": self.fatal_function,
-            "panics": [p.to_json() for p in self.printed_panics],
-            "defers": [d.to_json() for d in self.defers],
-            "frames": [f.to_json() for f in self.frames],
-            "elided": self.elided,
-            "fatal_signal": self.signal.to_json() if self.signal is not None else None,
-        }
+    def result(self) -> Defer:
+        """The deferred call as godbg answers it (``godbg.results.panic.Defer``)."""
+        return Defer(self.function, self.frame, self.state, self.kind)
 
 
 # --- the _panic chain ----------------------------------------------------------------------
@@ -229,7 +199,7 @@ def describe_eface(target: Target, type_word: int, data: int) -> tuple[Any, str,
     return value, text, tname
 
 
-def read_panic(target: Target, address: int) -> Panic:
+def read_panic(target: Target, address: int) -> PanicRecord:
     lay = _panic_layout(target)
     raw = target.memory.read(address, lay.size)
     type_path, data_path = _eface_paths(lay)
@@ -247,7 +217,7 @@ def read_panic(target: Target, address: int) -> Panic:
         decoded = _user_value(target, arg_type, arg_data, address + lay.off(data_path))
         if decoded is not None:
             value = decoded
-    return Panic(
+    return PanicRecord(
         address=address, value=value, text=text, type=tname,
         recovered=flag("recovered"), goexit=flag("goexit"),
         repanicked=flag("repanicked") if lay.has("repanicked") else False,  # a field since Go 1.25
@@ -256,14 +226,14 @@ def read_panic(target: Target, address: int) -> Panic:
     )
 
 
-def panic_chain(target: Target, g: int) -> list[Panic]:
+def panic_chain(target: Target, g: int) -> list[PanicRecord]:
     """The goroutine's panics, oldest first, with Go's printing rules applied: a 1.25+
     repanic of the same eface marks the older panic repanicked and hides the newer."""
     head = target.memory.ptr(g + layout(target, "runtime.g").off("_panic"))
     newest_first = [read_panic(target, a) for a in chain_addresses(target, head)]
     has_field = _panic_layout(target).has("repanicked")
     oldest_first = list(reversed(newest_first))
-    out: list[Panic] = []
+    out: list[PanicRecord] = []
     for i, p in enumerate(oldest_first):
         older = out[i - 1] if i else None
         if has_field and older is not None and (older.arg_type, older.arg_data) == (p.arg_type, p.arg_data):
@@ -274,7 +244,7 @@ def panic_chain(target: Target, g: int) -> list[Panic]:
     return out
 
 
-def _replace(p: Panic, **changes: Any) -> Panic:
+def _replace(p: PanicRecord, **changes: Any) -> PanicRecord:
     from dataclasses import replace
 
     return replace(p, **changes)
@@ -411,11 +381,11 @@ def _funcval_name(target: Target, fn: int) -> str | None:
         return None
 
 
-def defer_records(target: Target, g: int) -> list[Defer]:
+def defer_records(target: Target, g: int) -> list[DeferRecord]:
     """The pending heap and stack records of `g._defer`, in the order they will run."""
     lay = layout(target, "runtime._defer")
     head = target.memory.ptr(g + layout(target, "runtime.g").off("_defer"))
-    out: list[Defer] = []
+    out: list[DeferRecord] = []
     for d in follow(target, head, lay.off("link"), f"the _defer list of g {g:#x}", MAX_DEFERS):
         raw = target.memory.read(d, lay.size)
         fn = _u64(raw, lay.off("fn"))
@@ -423,7 +393,7 @@ def defer_records(target: Target, g: int) -> list[Defer]:
         if lay.has("rangefunc") and raw[lay.off("rangefunc")]:
             kind = KIND_RANGEFUNC
         pc = _u64(raw, lay.off("pc"))
-        out.append(Defer(_funcval_name(target, fn), _func_name(target, pc), STATE_PENDING, kind, fn,
+        out.append(DeferRecord(_funcval_name(target, fn), _func_name(target, pc), STATE_PENDING, kind, fn,
                          _u64(raw, lay.off("sp"))))
     return out
 
@@ -465,11 +435,11 @@ def open_coded(target: Target, frame: PhysFrame) -> list[tuple[int, int, bool]]:
     return out
 
 
-def collect_defers(target: Target, g: int, frames: list[PhysFrame], chain: list[Panic]) -> list[Defer]:
+def collect_defers(target: Target, g: int, frames: list[PhysFrame], chain: list[PanicRecord]) -> list[DeferRecord]:
     """Every deferred call godbg can see, outermost run order: per frame (innermost
     first) the calls it deferred; records of frames not on the stack last."""
     by_sp = {f.sp: i for i, f in enumerate(frames)}
-    running: list[Defer] = []
+    running: list[DeferRecord] = []
     running_fns: set[tuple[int, str | None]] = set()
     for i, f in enumerate(frames[:-1]):
         caller = frames[i + 1]
@@ -482,9 +452,9 @@ def collect_defers(target: Target, g: int, frames: list[PhysFrame], chain: list[
         elif i + 2 < len(frames):
             frame_sp = frames[i + 2].sp
         deferrer = frames[by_sp[frame_sp]].func.name if frame_sp in by_sp else None
-        running.append(Defer(f.func.name, deferrer, STATE_RUNNING, KIND_OPEN, 0, frame_sp))
+        running.append(DeferRecord(f.func.name, deferrer, STATE_RUNNING, KIND_OPEN, 0, frame_sp))
         running_fns.add((frame_sp, f.func.name))
-    found: list[Defer] = list(running)
+    found: list[DeferRecord] = list(running)
     for f in frames:
         try:
             slots = open_coded(target, f)
@@ -495,7 +465,7 @@ def collect_defers(target: Target, g: int, frames: list[PhysFrame], chain: list[
             if not pending and (f.sp, name) in running_fns:
                 continue  # already listed as running
             state = STATE_PENDING if pending else STATE_RAN
-            found.append(Defer(name, f.func.name, state, KIND_OPEN, fn, f.sp))
+            found.append(DeferRecord(name, f.func.name, state, KIND_OPEN, fn, f.sp))
     records = defer_records(target, g)
     # A running call found through its frame may have come from a record: say so.
     found.extend(records)
@@ -507,6 +477,8 @@ def collect_defers(target: Target, g: int, frames: list[PhysFrame], chain: list[
 
 
 def panic_path(target: Target) -> PanicPath:
+    """The panic path of the panicking goroutine (or of the M that threw); what it could
+    not read becomes a warning."""
     g, m, fatal = find_panicking(target)
     notes: list[str] = []
     fatal_error = fatal_message(target) if fatal else None
@@ -515,8 +487,8 @@ def panic_path(target: Target) -> PanicPath:
     if fatal and fatal_error is None and signal is None:
         notes.append("an M is throwing but printBacklog holds no \"fatal error:\" line")
     goid = None
-    chain: list[Panic] = []
-    defers: list[Defer] = []
+    chain: list[PanicRecord] = []
+    defers: list[DeferRecord] = []
     frames: list[Frame] = []
     phys: list[PhysFrame] = []
     u = unwinder(target)
@@ -545,8 +517,10 @@ def panic_path(target: Target) -> PanicPath:
     for n in notes:
         target.warn(n)
     frames, elided = elide(frames)
-    return PanicPath(goid, g, m.id if m is not None else None, chain, defers, frames, fatal_error, thrower, notes,
-                     elided, signal)
+    return PanicPath(goroutine=goid, fatal_error=fatal_error, fatal_function=thrower,
+                     panics=tuple(p.result() for p in chain if p.printed), defers=tuple(d.result() for d in defers),
+                     frames=tuple(f.result() for f in frames), elided=elided, fatal_signal=signal,
+                     m=m.id if m is not None else None)
 
 
 # --- helpers for a live narration (`panic replay`) ----------------------------------------------
@@ -574,14 +548,14 @@ def user_function(target: Target, g: int) -> str | None:
     return None
 
 
-def pending_defer_entries(target: Target, g: int) -> dict[int, Defer]:
+def pending_defer_entries(target: Target, g: int) -> dict[int, DeferRecord]:
     """Entry pc -> deferred call, for every deferred call of ``g`` still to run."""
     try:
         stack = goroutine_stack(target, read_g(target, g))
         found = collect_defers(target, g, stack.frames, panic_chain(target, g))
     except GodbgError:
         return {}
-    out: dict[int, Defer] = {}
+    out: dict[int, DeferRecord] = {}
     for d in found:
         if d.state != STATE_PENDING or not d.fn:
             continue

@@ -7,9 +7,9 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from godbg.check.junit import junit_xml
-from godbg.check.rules import CheckReport, Finding, RuleResult
 from godbg.check.settings import Rules, format_duration, load_rules_file, parse_duration, parse_size
 from godbg.errors import BadInputError
+from godbg.results.check import CheckReport, Finding, RuleResult
 
 S = 1_000_000_000
 
