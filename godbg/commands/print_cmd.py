@@ -4,27 +4,20 @@ with selectors, map index, len/cap; pointers followed to --depth; where it lives
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+# print's value limits, which bt --full imports from here too
+from godbg.answers.values import DEFAULT_DEPTH as DEFAULT_DEPTH
+from godbg.answers.values import DEFAULT_JSON_ELEMENTS as DEFAULT_JSON_ELEMENTS
+from godbg.answers.values import DEFAULT_TEXT_ELEMENTS as DEFAULT_TEXT_ELEMENTS
+from godbg.answers.values import MAX_NESTING as MAX_NESTING
+from godbg.answers.values import value
 from godbg.commands.base import Outcome, positive_int
-from godbg.errors import BadInputError
 from godbg.program.target import Target
-from godbg.values.evaluate import Evaluator, Place, read_value
-from godbg.values.location import Location, locate
-from godbg.values.model import Limits
 
 NAME = "print"
 HELP = ("A Go value: a global (main.cfg), a local or argument of a goroutine's frame, or 0xADDR --type T; "
         "selectors .field, [i], [\"key\"], *p, len(x), cap(x). Pointers are followed to --depth, "
         "and `location` says where the value lives (global, stack, heap).")
-
-DEFAULT_DEPTH = 2
-DEFAULT_TEXT_ELEMENTS = 100
-DEFAULT_JSON_ELEMENTS = 10_000
-# Nesting of composite values below the top (pointers followed count too).
-MAX_NESTING = 32
-# Bytes of one string shown.
-MAX_STRING = 1 << 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,60 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"{DEFAULT_JSON_ELEMENTS} with --json)")
 
 
-def limits_for(args: argparse.Namespace) -> Limits:
+def run(target: Target, args: argparse.Namespace) -> Outcome:
     n = args.max_elements
     if n is None:
         n = DEFAULT_JSON_ELEMENTS if args.json else DEFAULT_TEXT_ELEMENTS
-    if n == 0:
-        n = 1 << 62
-    # pointers=0 would mean "old rules": --depth 0 keeps the rich rules but follows nothing.
-    return Limits(depth=MAX_NESTING, elems=n, string=MAX_STRING, pointers=args.depth or _NO_HOPS)
-
-
-# Funcs named and channels summarised, but no pointer followed (Limits.pointers counts hops
-# allowed; a path already holding this many is not extended, and none is this long).
-_NO_HOPS = -1
-
-
-def run(target: Target, args: argparse.Namespace) -> Outcome:
-    limits = limits_for(args)
-    resolver = _locals(target, args)
-    ev = Evaluator(target, limits, args.type_name, resolver)
-    result = ev.run(args.expr)
-    data: dict[str, Any] = {"expr": args.expr}
-    if isinstance(result, Place):
-        data["type"] = result.type.name
-        data["address"] = f"{result.address:#x}"
-        data["location"] = locate(target, result.address, result.symbol).to_json()
-        data["value"] = read_value(target, result, limits)
-    else:
-        data["type"] = result.type_name
-        data["address"] = None
-        data["location"] = Location("unknown").to_json()
-        data["value"] = result.value
-    return Outcome(NAME, data)
-
-
-def _locals(target: Target, args: argparse.Namespace) -> Any:
-    if args.goroutine is None and args.frame is None:
-        if target.local_resolver is None:
-            return None
-        from godbg import types
-
-        def selected(name: str) -> Any:
-            assert target.local_resolver is not None
-            found = target.local_resolver(name)
-            if found is None:
-                return None
-            t = types.type_by_name(target, found[1])
-            return (found[0], t) if t is not None else None
-
-        return selected
-    if args.goroutine is None:
-        raise BadInputError("print: --frame needs --goroutine in this mode")
-    from godbg.values.frames import frame_locals_resolver
-
-    return frame_locals_resolver(target, args.goroutine, args.frame or 0)
+    return Outcome(NAME, value(target, args.expr, type_name=args.type_name, goroutine=args.goroutine,
+                               frame=args.frame, depth=args.depth, max_elements=n))
 
 
 DOC = """

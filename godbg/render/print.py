@@ -6,21 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from godbg.render.theme import Theme
+from godbg.results.values import GLOBAL, HEAP, STACK, Location, Value
 from godbg.values.text import format_text
 
 # A value's text is cut after this many characters.
 MAX_VALUE_CHARS = 1 << 16
 
 
-def render(data: dict[str, Any], theme: Theme) -> str:
-    loc = data.get("location") or {}
-    where = loc.get("kind", "unknown")
-    if where == "global" and loc.get("symbol"):
-        where = f"global {loc['symbol']}"
-    elif where == "stack":
-        where = f"stack of goroutine {loc.get('goroutine')}" + (f", frame {loc['frame']}" if loc.get("frame") else "")
-    elif where == "heap" and loc.get("object"):
-        where = f"heap object {loc['object']} ({loc.get('elemsize')} bytes)"
-    at = f" at {data['address']}  ({where})" if data.get("address") else ""
-    head = f"{theme.heading(data['expr'])}  {data['type']}{at}"
-    return head + "\n" + format_text(data.get("value"), MAX_VALUE_CHARS)
+def render(value: Value, theme: Theme) -> str:
+    at = f" at {value.address:#x}  ({_where(value.location)})" if value.address is not None else ""
+    head = f"{theme.heading(value.expr)}  {value.type}{at}"
+    return head + "\n" + format_text(_as_shown(value.value), MAX_VALUE_CHARS)
+
+
+def _as_shown(v: Any) -> Any:
+    """The value as `print` has shown it since the text was rendered from a materialized
+    document (commit 64a85ef): objects reached through objects alone are plain dicts, so a
+    pointer, interface, map or channel there prints as ``{ptr: 0x…, value: …}``, not the Go
+    way (``(0x…) &{…}``); inside arrays it prints the Go way. Kept so the output stays
+    byte-identical; returning ``v`` as it is would print them all the Go way."""
+    if isinstance(v, dict):
+        return {k: _as_shown(x) for k, x in v.items()}
+    return v
+
+
+def _where(loc: Location) -> str:
+    if loc.kind == GLOBAL and loc.symbol:
+        return f"global {loc.symbol}"
+    if loc.kind == STACK:
+        return f"stack of goroutine {loc.goroutine}" + (f", frame {loc.frame}" if loc.frame else "")
+    if loc.kind == HEAP and loc.object is not None:
+        return f"heap object {loc.object:#x} ({loc.elemsize} bytes)"
+    return loc.kind

@@ -13,7 +13,7 @@ from godbg.program.target import Target
 from godbg.runtime import version
 from godbg.runtime.layouts import layout
 from godbg.runtime.maps_classic import ClassicLayout, decode_classic
-from godbg.runtime.maps_common import MAX_INLINE_BYTES, MapContents, OnEntries, SlotCodec
+from godbg.runtime.maps_common import MAX_INLINE_BYTES, DecodedMap, OnEntries, SlotCodec
 from godbg.runtime.maps_swiss import SwissLayout, decode_swiss
 from godbg.values.decode import MAP_ENTRY_LIMITS, compile_decoder
 from godbg.values.model import Limits
@@ -52,7 +52,7 @@ class _BulkReader:
 
 
 def read_map(target: Target, address: int, mtype: GoType, limit: int | None,
-             limits: Limits = MAP_ENTRY_LIMITS, on_entries: OnEntries | None = None) -> MapContents:
+             limits: Limits = MAP_ENTRY_LIMITS, on_entries: OnEntries | None = None) -> DecodedMap:
     """Decode the map whose header (hmap or maps.Map) is at ``address``; ``limits`` are the
     value rules for keys and elems (``print``'s follow pointers). With ``on_entries`` the
     entries go there a batch at a time as they are decoded (the result's ``entries`` is

@@ -12,19 +12,18 @@ from __future__ import annotations
 import struct
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
 from godbg.errors import CorruptError, GodbgError
+from godbg.results.maps import ClassicStats, TophashCounts
 from godbg.runtime.maps_common import (
     PTR,
     Buffer,
+    DecodedMap,
     EntryCollector,
-    MapContents,
     OnEntries,
     ReadableMemory,
     SlotCodec,
     Warn,
-    histogram,
     read_array,
 )
 
@@ -153,7 +152,7 @@ class _Walker:
 
 def decode_classic(memory: ReadableMemory, address: int, lay: ClassicLayout, key: SlotCodec, elem: SlotCodec,
                    limit: int | None, warn: Warn,
-                   on_entries: OnEntries | None = None) -> MapContents:
+                   on_entries: OnEntries | None = None) -> DecodedMap:
     """Every live entry of the hmap at ``address`` (up to ``limit`` decoded) and its structure."""
     sink = EntryCollector(memory, key, elem, limit, warn, on_entries)
     hdr = memory.read(address, lay.hmap_size)
@@ -209,23 +208,23 @@ def decode_classic(memory: ReadableMemory, address: int, lay: ClassicLayout, key
     if walker.stray:
         warn(f"{walker.stray} entries sit in new buckets whose old bucket is not evacuated; "
              "the runtime ignores them, so they are not listed")
-    stats: dict[str, Any] = {
-        "B": b,
-        "buckets": nbuckets if buckets else 0,
-        "overflow_buckets": len(walker.seen) - seen_before,
-        "noverflow": noverflow,
-        "load_factor": round(max(count, 0) / nbuckets, 3),
-        "growing": growing,
-        "old_buckets": old_n if growing else 0,
-        "old_overflow_buckets": old_overflow,
-        "evacuated": sum(evacuated),
-        "nevacuate": nevacuate,
-        "same_size_grow": same_size,
-        "writing": writing,
-        "iterating": bool(flags & (FLAG_ITERATOR | FLAG_OLD_ITERATOR)),
-        "indirect_key": key.indirect,
-        "indirect_elem": elem.indirect,
-        "tophash": {k: walker.cells[k] for k in ("empty", "evacuated", "full")},
-        "chain_lengths": histogram(dict(chains)),
-    }
+    stats = ClassicStats(
+        b=b,
+        buckets=nbuckets if buckets else 0,
+        overflow_buckets=len(walker.seen) - seen_before,
+        noverflow=noverflow,
+        load_factor=round(max(count, 0) / nbuckets, 3),
+        growing=growing,
+        old_buckets=old_n if growing else 0,
+        old_overflow_buckets=old_overflow,
+        evacuated=sum(evacuated),
+        nevacuate=nevacuate,
+        same_size_grow=same_size,
+        writing=writing,
+        iterating=bool(flags & (FLAG_ITERATOR | FLAG_OLD_ITERATOR)),
+        indirect_key=key.indirect,
+        indirect_elem=elem.indirect,
+        tophash=TophashCounts(walker.cells["empty"], walker.cells["evacuated"], walker.cells["full"]),
+        chain_lengths=tuple(sorted(chains.items())),
+    )
     return sink.result(IMPL, address, count, stats)

@@ -1,5 +1,5 @@
 """What both map implementations share: how a key or elem slot becomes a JSON value,
-the entry collector (decodes up to a limit, counts everything), and the result.
+the entry collector (decodes up to a limit, counts everything), and the decoded map.
 
 The decoders in maps_classic / maps_swiss take plain memory + a layout + two
 SlotCodecs, so unit tests drive them with synthetic images and no DWARF at all."""
@@ -7,10 +7,11 @@ SlotCodecs, so unit tests drive them with synthetic images and no DWARF at all."
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Protocol, Union
 
 from godbg.errors import GodbgError
+from godbg.results.maps import ClassicStats, SwissStats
 
 Buffer = Union[bytes, bytearray, memoryview]
 # Decodes one value of a fixed Go type from ``buf`` at ``offset`` (the values package's
@@ -46,7 +47,7 @@ class SlotCodec:
 
 
 @dataclass
-class MapContents:
+class DecodedMap:
     """A decoded map: ``count`` is the runtime's own length, ``found`` the live entries
     the walk met (they differ only in a torn or corrupt map: see the warnings)."""
 
@@ -56,7 +57,7 @@ class MapContents:
     entries: list[tuple[Any, Any]]
     found: int
     truncated: bool
-    stats: dict[str, Any] = field(default_factory=dict)
+    stats: ClassicStats | SwissStats
 
 
 OnEntries = Callable[[list[tuple[Any, Any]]], None]
@@ -144,11 +145,11 @@ class EntryCollector:
             return None
         return codec.decode(self.memory.read(ptr, codec.size), 0)
 
-    def result(self, impl: str, address: int, count: int, stats: dict[str, Any]) -> MapContents:
+    def result(self, impl: str, address: int, count: int, stats: ClassicStats | SwissStats) -> DecodedMap:
         if self.found != count:
             self.warn(f"map at {address:#x}: its header counts {count} entries but {self.found} were found")
         self.flush()
-        return MapContents(impl, address, count, self.entries, self.found, self.found > self.decoded, stats)
+        return DecodedMap(impl, address, count, self.entries, self.found, self.found > self.decoded, stats)
 
 
 def read_array(memory: ReadableMemory, address: int, n: int, size: int, warn: Warn,
@@ -219,7 +220,3 @@ def _readable(memory: ReadableMemory, address: int, size: int) -> bool:
         return False
     return True
 
-
-def histogram(lengths: dict[int, int]) -> dict[str, int]:
-    """JSON-friendly histogram: string keys in numeric order."""
-    return {str(k): lengths[k] for k in sorted(lengths)}

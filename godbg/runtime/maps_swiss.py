@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from godbg.errors import CorruptError, GodbgError
+from godbg.results.maps import SwissStats, SwissTable
 from godbg.runtime.maps_common import (
     PTR,
     Buffer,
+    DecodedMap,
     EntryCollector,
-    MapContents,
     OnEntries,
     ReadableMemory,
     SlotCodec,
@@ -119,7 +119,7 @@ def _walk_groups(buf: Buffer, ngroups: int, bad: set[int], lay: SwissLayout,
 
 def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: SlotCodec, elem: SlotCodec,
                  limit: int | None, warn: Warn,
-                 on_entries: OnEntries | None = None) -> MapContents:
+                 on_entries: OnEntries | None = None) -> DecodedMap:
     """Every live entry of the maps.Map at ``address`` (up to ``limit`` decoded) and its structure."""
     sink = EntryCollector(memory, key, elem, limit, warn, on_entries)
     hdr = memory.read(address, lay.map_size)
@@ -130,20 +130,14 @@ def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: Sl
     writing = hdr[lay.writing_off] != 0
     if writing:
         warn(f"map at {address:#x} was being written when the program stopped: entries may be torn or missing")
-    stats: dict[str, Any] = {
-        "small": dir_len == 0,
-        "dir_len": dir_len,
-        "global_depth": depth,
-        "tables": [],
-        "groups": 0,
-        "tombstones": 0,
-        "load_factor": 0.0,
-        "writing": writing,
-        "indirect_key": key.indirect,
-        "indirect_elem": elem.indirect,
-        "split_group": lay.split_group,
-    }
+
+    def stats(tables: tuple[SwissTable, ...], groups: int, tombstones: int, load_factor: float) -> SwissStats:
+        return SwissStats(small=dir_len == 0, dir_len=dir_len, global_depth=depth, tables=tables, groups=groups,
+                          tombstones=tombstones, load_factor=load_factor, writing=writing,
+                          indirect_key=key.indirect, indirect_elem=elem.indirect, split_group=lay.split_group)
+
     if dir_len == 0:
+        small = stats((), 0, 0, 0.0)
         if dir_ptr:
             try:
                 group = memory.read(dir_ptr, lay.group_size)
@@ -151,22 +145,22 @@ def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: Sl
                 warn(f"the small map's group at {dir_ptr:#x} is unreadable; its entries are missing")
             else:
                 _, tombstones = _walk_groups(group, 1, set(), lay, sink)
-                stats.update(groups=1, tombstones=tombstones, load_factor=round(used / GROUP_SLOTS, 3))
+                small = stats((), 1, tombstones, round(used / GROUP_SLOTS, 3))
         elif used:
             warn(f"map at {address:#x} counts {used} entries but has no group")
-        return sink.result(IMPL, address, used, stats)
+        return sink.result(IMPL, address, used, small)
     if dir_len < 0 or dir_len > MAX_DIR_LEN:
         raise CorruptError(f"map at {address:#x} has a directory of {dir_len} tables: not a live map")
     if dir_len != 1 << depth:
-        # The runtime keeps dirLen == 1 << globalDepth: one of them is corrupt. Read the
-        # shorter directory, so a wild length cannot send the walk through the heap.
         warn(f"map at {address:#x}: directory length {dir_len} is not 2^globalDepth ({depth}): corrupt header")
-        if depth < MAX_GLOBAL_DEPTH:
-            dir_len = min(dir_len, 1 << depth)
-    raw_dir, bad = read_array(memory, dir_ptr, dir_len, PTR.size, warn, "directory entries")
+    # The runtime keeps dirLen == 1 << globalDepth; when they differ one of them is corrupt. Read
+    # the shorter directory, so a wild length cannot send the walk through the heap (the stats
+    # keep the header's dirLen).
+    walk_len = min(dir_len, 1 << depth) if depth < MAX_GLOBAL_DEPTH else dir_len
+    raw_dir, bad = read_array(memory, dir_ptr, walk_len, PTR.size, warn, "directory entries")
     entries = memoryview(bytes(raw_dir)).cast("Q").tolist()
     tables = [p for i, p in enumerate(entries) if i not in bad] if bad else entries
-    slots = 0
+    walked: list[SwissTable] = []
     bad_in_a_row = 0
     for index, table in enumerate(dict.fromkeys(tables)):
         if not table:
@@ -179,16 +173,15 @@ def decode_swiss(memory: ReadableMemory, address: int, lay: SwissLayout, key: Sl
                  "the rest of the directory was not walked")
             break
         if info is not None:
-            stats["tables"].append(info)
-            stats["groups"] += info["groups"]
-            stats["tombstones"] += info["tombstones"]
-            slots += info["capacity"]
-    stats["load_factor"] = round(used / slots, 3) if slots else 0.0
-    return sink.result(IMPL, address, used, stats)
+            walked.append(info)
+    slots = sum(t.capacity for t in walked)
+    return sink.result(IMPL, address, used, stats(
+        tuple(walked), sum(t.groups for t in walked), sum(t.tombstones for t in walked),
+        round(used / slots, 3) if slots else 0.0))
 
 
 def _walk_table(memory: ReadableMemory, table: int, lay: SwissLayout, sink: EntryCollector,
-                warn: Warn) -> dict[str, Any] | None:
+                warn: Warn) -> SwissTable | None:
     try:
         hdr = memory.read(table, lay.table_size)
     except GodbgError:
@@ -209,20 +202,11 @@ def _walk_table(memory: ReadableMemory, table: int, lay: SwissLayout, sink: Entr
     if ngroups * GROUP_SLOTS != capacity or ngroups > MAX_CAPACITY // GROUP_SLOTS:
         warn(f"table at {table:#x}: {ngroups} groups do not hold its capacity {capacity} (corrupt table)")
         ngroups = min(ngroups, capacity // GROUP_SLOTS, MAX_CAPACITY // GROUP_SLOTS)
-    info: dict[str, Any] = {
-        "address": f"{table:#x}",
-        "capacity": capacity,
-        "used": used,
-        "growth_left": growth_left,
-        "local_depth": local_depth,
-        "tombstones": 0,
-        "groups": ngroups,
-    }
-    if ngroups <= 0:
-        return info
-    buf, bad = read_array(memory, data, ngroups, lay.group_size, warn, "groups")
-    found, tombstones = _walk_groups(buf, ngroups, bad, lay, sink)
-    info["tombstones"] = tombstones
-    if found != used:
-        warn(f"table at {table:#x} counts {used} entries but {found} were found")
-    return info
+    tombstones = 0
+    if ngroups > 0:
+        buf, bad = read_array(memory, data, ngroups, lay.group_size, warn, "groups")
+        found, tombstones = _walk_groups(buf, ngroups, bad, lay, sink)
+        if found != used:
+            warn(f"table at {table:#x} counts {used} entries but {found} were found")
+    return SwissTable(address=table, capacity=capacity, used=used, growth_left=growth_left, local_depth=local_depth,
+                      tombstones=tombstones, groups=ngroups)

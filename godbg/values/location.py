@@ -9,19 +9,13 @@ from ``startAddr``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from godbg.errors import FaultError, GodbgError, UnsupportedError
+from godbg.results.values import GLOBAL, HEAP, STACK, UNKNOWN, Location
 
 if TYPE_CHECKING:
     from godbg.program.target import Target
-
-GLOBAL = "global"
-STACK = "stack"
-HEAP = "heap"
-REGISTER = "register"
-UNKNOWN = "unknown"
 
 # The source says 0xffff800000000000 for amd64, yet arenas of some builds sit at p>>26
 # (measured on go1.27.3 linux/amd64): both are tried, and the span found must hold the
@@ -36,24 +30,6 @@ MSPAN_IN_USE = 1
 _U64_MASK = (1 << 64) - 1
 # Data sections a Go global can live in.
 DATA_SECTIONS = (".data", ".bss", ".noptrdata", ".noptrbss", ".go.buildinfo")
-
-
-@dataclass(frozen=True)
-class Location:
-    kind: str
-    symbol: str | None = None
-    goroutine: int | None = None
-    frame: str | None = None
-    object: str | None = None  # heap: the object's start address
-    elemsize: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"kind": self.kind}
-        for k in ("symbol", "goroutine", "frame", "object", "elemsize"):
-            v = getattr(self, k)
-            if v is not None:
-                d[k] = v
-        return d
 
 
 def locate(target: Target, address: int, symbol: str | None = None) -> Location:
@@ -155,6 +131,6 @@ def _in_heap(target: Target, address: int) -> Location | None:
         if state != MSPAN_IN_USE or not start <= address < start + npages * PAGE_SIZE or not elemsize:
             return None
         obj = start + (address - start) // elemsize * elemsize
-        return Location(HEAP, object=f"{obj:#x}", elemsize=elemsize)
+        return Location(HEAP, object=obj, elemsize=elemsize)
     except (GodbgError, FaultError, KeyError):
         return None

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from godbg.errors import CorruptError, GodbgError
+from godbg.results.maps import TophashCounts
 from godbg.runtime.maps_classic import (
     EVACUATED_X,
     EVACUATED_Y,
@@ -109,10 +110,11 @@ def test_plain_map_with_overflow_chains() -> None:
     got, warnings, res = img.decode()
     assert got == entries and warnings == []
     stats = res.stats
-    assert stats["B"] == 1 and stats["buckets"] == 2 and stats["overflow_buckets"] == 2
-    assert stats["chain_lengths"] == {"2": 2}
-    assert stats["tophash"] == {"empty": 12, "evacuated": 0, "full": 20}
-    assert stats["growing"] is False and stats["load_factor"] == 10.0
+    assert stats.b == 1 and stats.buckets == 2 and stats.overflow_buckets == 2
+    assert stats.chain_lengths == ((2, 2),)
+    assert stats.tophash == TophashCounts(empty=12, evacuated=0, full=20)
+    assert stats.growing is False and stats.load_factor == 10.0
+    assert stats.to_json()["chain_lengths"] == {"2": 2} and stats.to_json()["B"] == 1
 
 
 def test_bucket_array_is_read_in_one_call() -> None:
@@ -175,10 +177,10 @@ def test_mid_growth_lists_unevacuated_old_buckets_once(same_size: bool) -> None:
     assert got == truth and len(res.entries) == len(truth)
     assert warnings == []
     stats = res.stats
-    assert stats["growing"] and stats["same_size_grow"] is same_size
-    assert stats["old_buckets"] == (8 if same_size else 4)
-    assert stats["evacuated"] == 1 and stats["nevacuate"] == 1
-    assert stats["tophash"]["evacuated"] == 8
+    assert stats.growing and stats.same_size_grow is same_size
+    assert stats.old_buckets == (8 if same_size else 4)
+    assert stats.evacuated == 1 and stats.nevacuate == 1
+    assert stats.tophash.evacuated == 8
 
 
 def test_entries_in_new_bucket_of_unevacuated_old_bucket_are_ignored() -> None:
@@ -200,7 +202,7 @@ def test_indirect_keys_and_elems_are_followed() -> None:
     img.simple(entries, 1)
     got, warnings, res = img.decode()
     assert got == entries and warnings == []
-    assert res.stats["indirect_key"] and res.stats["indirect_elem"]
+    assert res.stats.indirect_key and res.stats.indirect_elem
     assert img.lay.bucket_size == 8 + 8 * 8 + 8 * 8 + 8
 
 
@@ -209,7 +211,7 @@ def test_hash_writing_flag_warns() -> None:
     img.simple({1: 2}, 0)
     img.hmap(1, 0, BUCKETS, flags=FLAG_HASH_WRITING)
     got, warnings, res = img.decode()
-    assert got == {1: 2} and res.stats["writing"]
+    assert got == {1: 2} and res.stats.writing
     assert any("being written" in w for w in warnings)
 
 

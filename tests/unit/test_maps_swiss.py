@@ -98,7 +98,7 @@ def test_nil_small_map_is_empty() -> None:
     img = Image()
     img.header(0, 0, 0, 0)
     got, warnings, res = img.decode()
-    assert got == {} and warnings == [] and res.stats["small"] and res.stats["groups"] == 0
+    assert got == {} and warnings == [] and res.stats.small and res.stats.groups == 0
 
 
 @pytest.mark.parametrize("split", [False, True])
@@ -108,7 +108,7 @@ def test_small_map_one_group(split: bool) -> None:
     img.header(3, GROUPS, 0, 0)
     got, warnings, res = img.decode()
     assert got == {1: 10, 3: 30, 4: 40} and warnings == []
-    assert res.stats["small"] and res.stats["groups"] == 1 and res.stats["split_group"] is split
+    assert res.stats.small and res.stats.groups == 1 and res.stats.split_group is split
 
 
 def _directory_image(split: bool = False, key: SlotCodec = INT, elem: SlotCodec = INT) -> tuple[Image, dict]:
@@ -135,18 +135,18 @@ def test_directory_tables_are_visited_once(split: bool) -> None:
     got, warnings, res = img.decode()
     assert got == truth and len(res.entries) == len(truth) and warnings == []
     stats = res.stats
-    assert not stats["small"] and stats["dir_len"] == 4 and stats["global_depth"] == 2
-    assert [t["local_depth"] for t in stats["tables"]] == [1, 2, 2]
-    assert [t["tombstones"] for t in stats["tables"]] == [2, 1, 0]
-    assert [t["capacity"] for t in stats["tables"]] == [16, 8, 16]
-    assert stats["groups"] == 5 and stats["load_factor"] == round(17 / 40, 3)
+    assert not stats.small and stats.dir_len == 4 and stats.global_depth == 2
+    assert [t.local_depth for t in stats.tables] == [1, 2, 2]
+    assert [t.tombstones for t in stats.tables] == [2, 1, 0]
+    assert [t.capacity for t in stats.tables] == [16, 8, 16]
+    assert stats.groups == 5 and stats.load_factor == round(17 / 40, 3)
 
 
 def test_indirect_keys_and_elems() -> None:
     img, truth = _directory_image(False, BIG, BIG)
     got, warnings, res = img.decode()
     assert got == truth and warnings == []
-    assert res.stats["indirect_key"] and res.stats["indirect_elem"]
+    assert res.stats.indirect_key and res.stats.indirect_elem
 
 
 def test_limit() -> None:
@@ -160,7 +160,7 @@ def test_writing_warns() -> None:
     img.mem.put(GROUPS, img.group([(1, 1)]))
     img.header(1, GROUPS, 0, 0, writing=1)
     _, warnings, res = img.decode()
-    assert res.stats["writing"] and any("being written" in w for w in warnings)
+    assert res.stats.writing and any("being written" in w for w in warnings)
 
 
 def test_stale_table_and_count_mismatch_warn() -> None:

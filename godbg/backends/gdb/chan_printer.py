@@ -10,9 +10,10 @@ from typing import Any
 
 import gdb
 
+from godbg.answers.values import decoded_chan
 from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
-from godbg.commands.chan_cmd import document
+from godbg.results.values import Chan
 from godbg.runtime.chans import read_hchan
 from godbg.values.text import format_text
 
@@ -23,32 +24,32 @@ class ChanPrinter:
     def __init__(self, val: Any) -> None:
         self.type_name = str(val.type)
         self.address = int(val)
-        self.doc: dict[str, Any] | None = None
+        self.chan: Chan | None = None
 
-    def _decode(self) -> dict[str, Any] | None:
-        if self.doc is None and self.address:
+    def _decode(self) -> Chan | None:
+        if self.chan is None and self.address:
             target = SESSION.target()
             t = target.binary.dwarf.type_by_name(self.type_name) if target.binary.has_dwarf else None
-            self.doc = run_guarded(lambda: document(target, self.type_name, t, read_hchan(target, self.address)))
-        return self.doc
+            self.chan = run_guarded(lambda: decoded_chan(target, self.type_name, t, read_hchan(target, self.address)))
+        return self.chan
 
     def to_string(self) -> str:
         if not self.address:
             return f"{self.type_name} nil"
-        d = self._decode()
-        if d is None:
+        c = self._decode()
+        if c is None:
             return f"{self.type_name} {self.address:#x}"
-        closed = ", closed" if d["closed"] else ""
-        send = ", ".join(f"{s['goroutine']} ({format_text(s['value'])})" for s in d["send_waiters"]) or "none"
-        recv = ", ".join(str(g) for g in d["recv_waiters"]) or "none"
-        return (f"{self.type_name} {d['address']} len {d['len']} cap {d['cap']}{closed}, "
+        closed = ", closed" if c.closed else ""
+        send = ", ".join(f"{s.goroutine} ({format_text(s.value)})" for s in c.send_waiters) or "none"
+        recv = ", ".join(str(g) for g in c.recv_waiters) or "none"
+        return (f"{self.type_name} {c.address:#x} len {c.len} cap {c.cap}{closed}, "
                 f"receivers: {recv}, senders: {send}")
 
     def children(self) -> Iterator[tuple[str, str]]:
-        d = self._decode() if self.address else None
-        if d is None:
+        c = self._decode() if self.address else None
+        if c is None:
             return
-        for i, v in enumerate(d["buffer"]):
+        for i, v in enumerate(c.buffer):
             yield f"[{i}]", format_text(v)
 
     def display_hint(self) -> str:

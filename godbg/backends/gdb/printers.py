@@ -13,13 +13,13 @@ from typing import Any
 
 import gdb
 
+from godbg.answers.maps import value_limits
 from godbg.backends.gdb.commands import run_guarded
 from godbg.backends.gdb.gdbtarget import SESSION
-from godbg.commands.map_cmd import value_limits
 from godbg.errors import GodbgError
 from godbg.program.dwarf import POINTER
 from godbg.runtime import maps
-from godbg.runtime.maps_common import MapContents
+from godbg.runtime.maps_common import DecodedMap
 from godbg.values.model import Ptr
 from godbg.values.text import format_text
 
@@ -64,10 +64,10 @@ class MapPrinter:
     def __init__(self, val: gdb.Value) -> None:
         self.val = val
         self.type_name = str(val.type)
-        self.contents: MapContents | None = None
+        self.contents: DecodedMap | None = None
         self.address = int(val)
 
-    def _decode(self) -> MapContents | None:
+    def _decode(self) -> DecodedMap | None:
         if self.contents is None and self.address:
             target = SESSION.target()
             mtype = maps.map_type(target, self.type_name)
