@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import argparse
 
+from godbg.answers.waits import leaks
 from godbg.commands.base import Outcome, add_jsonl_flag
 from godbg.program.target import Target
-from godbg.runtime.leaks import leaks
 
 NAME = "leaks"
 HELP = ("Goroutines that can never run again: blocked on an object no runnable goroutine, global or "
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    return Outcome(NAME, leaks(target).to_json(), lines="leaked")
+    return Outcome(NAME, leaks(target), lines="leaked")
 
 
 DOC = """

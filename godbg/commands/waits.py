@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import argparse
 
+from godbg.answers.waits import waits
 from godbg.commands.base import Outcome, positive_int
 from godbg.program.target import Target
-from godbg.runtime.goroutines import all_stacks, iter_live_gs
-from godbg.runtime.waitobjects import wait_objects
-from godbg.runtime.waits import streamed_waits
 
 NAME = "waits"
 HELP = ("Who waits for whom: every channel, mutex, RWMutex, WaitGroup, Cond and semaphore that "
@@ -23,10 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    # A goroutine at a time (in chunks): nothing is kept per goroutine but its id.
-    objs = wait_objects(target, streamed_waits(target, iter_live_gs(target), all_stacks(target)))
-    wanted = [o.to_json() for o in objs if len(o.waiters) >= (args.min or 1)]
-    return Outcome(NAME, {"objects": wanted})
+    return Outcome(NAME, waits(target, min_waiters=args.min))
 
 
 DOC = """

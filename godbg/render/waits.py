@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 from godbg.render.theme import Theme
-from godbg.results.waits import WaitingOn
+from godbg.results.waits import (
+    ChanState,
+    CondState,
+    MutexState,
+    RWMutexState,
+    SemaphoreState,
+    WaitGroupState,
+    WaitingOn,
+    WaitObject,
+    Waits,
+    WaitState,
+)
 
 # How many waiter ids a line lists before "…".
 WAITERS_SHOWN = 10
@@ -25,27 +36,48 @@ def describe_wait(w: WaitingOn) -> str:
     return out
 
 
-def _state(state: dict[str, Any]) -> str:
-    parts = []
-    for k, v in state.items():
-        if isinstance(v, dict):
-            v = "{" + _state(v) + "}"
-        parts.append(f"{k}={str(v).lower() if isinstance(v, bool) else v}")
-    return " ".join(parts)
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
-def object_lines(objects: list[dict[str, Any]], theme: Theme) -> list[str]:
+def _mutex(m: MutexState) -> str:
+    return f"locked={_bool(m.locked)} woken={_bool(m.woken)} starving={_bool(m.starving)} waiters={m.waiters}"
+
+
+def state_text(state: WaitState) -> str:
+    """"len=0 cap=0 closed=false": the state's fields as its JSON names them."""
+    if isinstance(state, ChanState):
+        return f"len={state.len} cap={state.cap} closed={_bool(state.closed)}"
+    if isinstance(state, MutexState):
+        return _mutex(state)
+    if isinstance(state, RWMutexState):
+        out = f"writer={{{_mutex(state.writer)}}}"
+        if state.reader_count is not None:
+            out += f" reader_count={state.reader_count}"
+        if state.reader_wait is not None:
+            out += f" reader_wait={state.reader_wait}"
+        return out
+    if isinstance(state, WaitGroupState):
+        return f"counter={state.counter} waiters={state.waiters}"
+    if isinstance(state, CondState):
+        return f"waiters={state.waiters}"
+    if isinstance(state, SemaphoreState):
+        return f"value={state.value}"
+    return f"unreadable={state.unreadable}"
+
+
+def object_lines(objects: Sequence[WaitObject], theme: Theme) -> list[str]:
     lines = []
     for o in objects:
-        ids = o["waiters"]
+        ids = o.waiters
         shown = ", ".join(str(i) for i in ids[:WAITERS_SHOWN]) + (", …" if len(ids) > WAITERS_SHOWN else "")
-        name = o["object"] or o["address"]
-        lines.append(f"{theme.number(str(len(ids)))} waiting on {o['kind']} {theme.func(name)} ({o['address']})"
-                     f" [{_state(o['state'])}]: {shown}")
+        address = f"{o.address:#x}"
+        lines.append(f"{theme.number(str(len(ids)))} waiting on {o.kind} {theme.func(o.object or address)} ({address})"
+                     f" [{state_text(o.state)}]: {shown}")
     return lines
 
 
-def render(data: dict[str, Any], theme: Theme) -> str:
-    if not data["objects"]:
+def render(waits: Waits, theme: Theme) -> str:
+    if not waits.objects:
         return "no goroutine waits on a channel, mutex, WaitGroup, Cond or semaphore"
-    return "\n".join(object_lines(data["objects"], theme))
+    return "\n".join(object_lines(waits.objects, theme))

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.target import Target
+from godbg.results.waits import Leak, Leaks, LeakStats
 from godbg.runtime.g import G_LEAKED, G_RUNNING, G_WAITING, G, read_g, read_gs, wait_reason
 from godbg.runtime.goroutines import all_stacks, iter_live_gs
 from godbg.runtime.heap import Heap, heap
@@ -57,28 +57,6 @@ METHOD = ("reachability over the core (Go 1.26 goroutine leak rule): roots are t
           "becomes a root, until nothing changes")
 # A stack larger than this is not a goroutine's (the runtime's limit is 1 GB).
 MAX_STACK_SCAN = 1 << 30
-
-
-@dataclass(frozen=True)
-class Leak:
-    goroutine: int
-    waiting_on: dict[str, Any] | None
-    reason: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {"goroutine": self.goroutine, "waiting_on": self.waiting_on, "reason": self.reason}
-
-
-@dataclass(frozen=True)
-class LeakReport:
-    leaked: tuple[Leak, ...]
-    deadlock: bool
-    method: str
-    stats: dict[str, int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {"leaked": [lk.to_json() for lk in self.leaked], "deadlock": self.deadlock, "method": self.method,
-                "stats": self.stats}
 
 
 # Bytes of heap spans the marker keeps read (64 MiB): a million goroutines' heap is
@@ -245,7 +223,8 @@ class _Blocked:
     targets: tuple[int, ...] | None  # None: what it waits on is unknown
 
 
-def find_leaks(target: Target) -> LeakReport:
+def find_leaks(target: Target) -> Leaks:
+    """The goroutines that can never run again, by id, and whether the program is deadlocked."""
     h = heap(target)
     marker = Marker(target, h, _hidden_sudog_words(target))
     for _base, words in data_roots(target):
@@ -289,14 +268,9 @@ def find_leaks(target: Target) -> LeakReport:
     blocked.sort(key=lambda b: b.goid)
     leaked_gs = [read_g(target, b.g_addr) for b in blocked]
     waits = goroutine_waits(target, leaked_gs, namer) if leaked_gs else {}
-    leaked = tuple(Leak(b.goid, _json(waits[b.goid]), _why(waits[b.goid], b.reason)) for b in blocked)
-    stats = {"goroutines": total, "blocked_candidates": candidates_total,
-             "heap_spans": len(h.spans), "marked_objects": len(marker.marked), "scanned_words": marker.scanned_words}
-    return LeakReport(leaked, deadlock, METHOD, stats)
-
-
-def _json(w: GoroutineWait) -> dict[str, Any] | None:
-    return w.waiting_on.to_json() if w.waiting_on is not None else None
+    leaked = tuple(Leak(b.goid, waits[b.goid].waiting_on, _why(waits[b.goid], b.reason)) for b in blocked)
+    stats = LeakStats(total, candidates_total, len(h.spans), len(marker.marked), marker.scanned_words)
+    return Leaks(leaked, deadlock, METHOD, stats)
 
 
 def _maybe_runnable(marker: Marker, b: _Blocked) -> bool:
@@ -325,7 +299,3 @@ def _system_waiting(target: Target, g: G) -> bool:
     start = func_name_at(target, g.startpc) or ""
     system = start.startswith("runtime.") and start != "runtime.main"
     return system and g.base_status in (G_WAITING, G_LEAKED)
-
-
-def leaks(target: Target) -> LeakReport:
-    return target.memo("leaks:report", lambda: find_leaks(target))

@@ -6,11 +6,20 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.target import Target
+from godbg.results.waits import (
+    ChanState,
+    CondState,
+    MutexState,
+    RWMutexState,
+    SemaphoreState,
+    UnreadableState,
+    WaitGroupState,
+    WaitObject,
+    WaitState,
+)
 from godbg.runtime.chans import read_hchan
 from godbg.runtime.layouts import has_layout, layout
 from godbg.runtime.waits import (
@@ -38,31 +47,16 @@ OBJECT_KIND = {CHAN_RECV: CHAN, CHAN_SEND: CHAN, MUTEX: MUTEX, RW_READ: RWMUTEX,
                WAITGROUP: WAITGROUP, COND: COND, SEMAPHORE: SEMAPHORE}
 
 
-@dataclass
-class WaitObject:
-    kind: str
-    address: int
-    object: str | None
-    waiters: list[int] = field(default_factory=list)
-    state: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "address": f"{self.address:#x}", "object": self.object,
-                "waiters": self.waiters, "state": self.state}
-
-
 def wait_objects(target: Target, waits: Iterable[GoroutineWait]) -> list[WaitObject]:
     """Every object at least one goroutine waits on, most waiters first (ties: address);
-    each object's waiters in goroutine id order."""
-    objs: dict[tuple[str, int], WaitObject] = {}
+    each object's waiters in goroutine id order. Only the objects are kept, not the
+    goroutines: ``waits`` may stream 100,000 of them."""
+    # (kind, address) -> its name and the ids of its waiters
+    found: dict[tuple[str, int], tuple[str | None, list[int]]] = {}
 
     def add(kind: str, addr: int | None, name: str | None, goid: int) -> None:
-        if not addr:
-            return
-        o = objs.get((kind, addr))
-        if o is None:
-            o = objs[(kind, addr)] = WaitObject(kind, addr, name)
-        o.waiters.append(goid)
+        if addr:
+            found.setdefault((kind, addr), (name, []))[1].append(goid)
 
     for w in waits:
         goid = w.g.goid
@@ -74,21 +68,22 @@ def wait_objects(target: Target, waits: Iterable[GoroutineWait]) -> list[WaitObj
                 add(CHAN, c.address, c.object, goid)
         elif on.kind in OBJECT_KIND:
             add(OBJECT_KIND[on.kind], on.address, on.object, goid)
-    out = list(objs.values())
-    for o in out:
+    out = []
+    for (kind, addr), (name, goids) in found.items():
         # Sorted, and a select on one channel twice counts its goroutine once.
-        o.waiters = sorted(set(o.waiters))
+        waiters = tuple(sorted(set(goids)))
         try:
-            o.state = object_state(target, o)
+            state = object_state(target, kind, addr, len(waiters))
         except (FaultError, GodbgError) as e:
-            o.state = {"unreadable": str(e)}
+            state = UnreadableState(str(e))
+        out.append(WaitObject(kind, addr, name, waiters, state))
     out.sort(key=lambda o: (-len(o.waiters), o.address))
     return out
 
 
-def _mutex_bits(state: int) -> dict[str, Any]:
-    return {"locked": bool(state & MUTEX_LOCKED), "woken": bool(state & MUTEX_WOKEN),
-            "starving": bool(state & MUTEX_STARVING), "waiters": state >> MUTEX_WAITER_SHIFT}
+def _mutex_bits(state: int) -> MutexState:
+    return MutexState(bool(state & MUTEX_LOCKED), bool(state & MUTEX_WOKEN), bool(state & MUTEX_STARVING),
+                      state >> MUTEX_WAITER_SHIFT)
 
 
 def _off(target: Target, type_name: str, *paths: str) -> int | None:
@@ -101,29 +96,31 @@ def _off(target: Target, type_name: str, *paths: str) -> int | None:
     return None
 
 
-def object_state(target: Target, o: WaitObject) -> dict[str, Any]:
+def object_state(target: Target, kind: str, addr: int, waiters: int) -> WaitState:
+    """The state of the ``kind`` object at ``addr`` that ``waiters`` goroutines wait on."""
     mem = target.memory
-    if o.kind == CHAN:
-        ch = read_hchan(target, o.address)
-        return {"len": ch.qcount, "cap": ch.dataqsiz, "closed": ch.closed}
-    if o.kind == MUTEX:
-        off = _off(target, "sync.Mutex", "mu.state", "state") or 0
-        return _mutex_bits(struct.unpack("<i", mem.read(o.address + off, 4))[0])
-    if o.kind == RWMUTEX:
-        w = _off(target, "sync.RWMutex", "w.mu.state", "w.state") or 0
+
+    def i32(at: int) -> int:
+        value: int = struct.unpack("<i", mem.read(at, 4))[0]
+        return value
+
+    if kind == CHAN:
+        ch = read_hchan(target, addr)
+        return ChanState(ch.qcount, ch.dataqsiz, ch.closed)
+    if kind == MUTEX:
+        return _mutex_bits(i32(addr + (_off(target, "sync.Mutex", "mu.state", "state") or 0)))
+    if kind == RWMUTEX:
+        writer = _mutex_bits(i32(addr + (_off(target, "sync.RWMutex", "w.mu.state", "w.state") or 0)))
         rc = _off(target, "sync.RWMutex", "readerCount.v", "readerCount")
         rw = _off(target, "sync.RWMutex", "readerWait.v", "readerWait")
-        out: dict[str, Any] = {"writer": _mutex_bits(struct.unpack("<i", mem.read(o.address + w, 4))[0])}
-        if rc is not None and rw is not None:
-            out["reader_count"] = struct.unpack("<i", mem.read(o.address + rc, 4))[0]
-            out["reader_wait"] = struct.unpack("<i", mem.read(o.address + rw, 4))[0]
-        return out
-    if o.kind == WAITGROUP:
-        off = _off(target, "sync.WaitGroup", "state.v", "state") or 0
-        v = mem.u64(o.address + off)
-        return {"counter": v >> 32, "waiters": v & WG_WAITERS_MASK}
-    if o.kind == COND:
-        return {"waiters": len(o.waiters)}
-    if o.kind == SEMAPHORE:
-        return {"value": mem.u32(o.address)}
-    return {}
+        if rc is None or rw is None:
+            return RWMutexState(writer, None, None)
+        return RWMutexState(writer, i32(addr + rc), i32(addr + rw))
+    if kind == WAITGROUP:
+        v = mem.u64(addr + (_off(target, "sync.WaitGroup", "state.v", "state") or 0))
+        return WaitGroupState(v >> 32, v & WG_WAITERS_MASK)
+    if kind == COND:
+        return CondState(waiters)
+    if kind == SEMAPHORE:
+        return SemaphoreState(mem.u32(addr))
+    raise AssertionError(f"not a wait object kind: {kind}")
