@@ -7,36 +7,47 @@ whose methods answer what the commands answer, as typed frozen dataclasses
         for g in prog.goroutines():
             print(g.id, g.status, g.wait_reason)
 
-The Program passes the same version gate as every command (``runtime/version.py``) and runs
-the same code as the command line, so an answer here and ``godbg core … --json`` agree."""
+The Program passes the same version gate as every command (``runtime/version.py``), and its
+methods call the same functions as the commands (``godbg.answers``), so an answer here and
+``godbg core … --json`` agree."""
 
 from __future__ import annotations
 
-import argparse
-from typing import Any, Callable, Optional, TypeVar
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Callable, Optional
 
+from godbg.answers import bt as answers_bt
+from godbg.answers import goroutines as answers_goroutines
+from godbg.answers import headroom as answers_headroom
 from godbg.answers import info as answers_info
-from godbg.check.rules import CheckReport, evaluate, runtime_now
+from godbg.answers import maps as answers_maps
+from godbg.answers import panic as answers_panic
+from godbg.answers import report as answers_report
+from godbg.answers import values as answers_values
+from godbg.answers import waits as answers_waits
+from godbg.check.rules import evaluate, runtime_now
 from godbg.check.settings import Rules
-from godbg.commands import registry
-from godbg.commands.base import Outcome, make_parser
 from godbg.errors import BadInputError
 from godbg.program.target import Target
-from godbg.render.jsonout import materialize
 from godbg.results import (
     Backtrace,
-    Goroutine,
+    Chan,
+    CheckReport,
+    GoroutineGroups,
     Goroutines,
     Headroom,
     Info,
+    Leaks,
     MapContents,
     Ms,
     PanicPath,
+    Report,
+    Value,
+    Waits,
 )
 from godbg.runtime import ms as runtime_ms
 from godbg.runtime import version
-
-_R = TypeVar("_R")
 
 
 class Program:
@@ -71,51 +82,72 @@ class Program:
         """What the answers so far should carry (a newer Go release, unreadable goroutines …)."""
         return list(self.target.warnings)
 
-    # --- the commands ----------------------------------------------------------------
-
-    def _run(self, command: str, *argv: str) -> Outcome:
-        module = registry.find(command)
-        if module is None:
-            raise BadInputError(f"this godbg has no {command} command")
-        args: argparse.Namespace = make_parser(module, command).parse_args([*argv, "--json"])
-        return module.run(self.target, args)
-
-    def _json(self, command: str, *argv: str) -> dict[str, Any]:
-        data: dict[str, Any] = materialize(self._run(command, *argv).json_data())  # streamed lists, decoded now
-        return data
+    # --- the commands: each method is the command of the same name ----------------------
 
     def info(self) -> Info:
         return answers_info.info(self.target)
 
-    def goroutines(self, *, status: Optional[str] = None, function: Optional[str] = None) -> Goroutines:
-        """Every goroutine (dead ones only with ``status="dead"``), as `goroutines`;
-        ``status`` and ``function`` are its --status and --function filters."""
-        argv = (["--status", status] if status else []) + (["--function", function] if function else [])
-        d = self._json("goroutines", *argv)
-        gs = tuple(Goroutine.from_json(g, self.backtrace) for g in d["goroutines"])
-        return Goroutines(d, gs, d.get("total", len(gs)))
+    def goroutines(self, *, status: answers_goroutines.Statuses = None, function: Optional[str] = None,
+                   labels: Optional[Mapping[str, str]] = None, waiting_on: Optional[str] = None,
+                   limit: int = 0) -> Goroutines:
+        """Every goroutine (dead ones only with ``status="dead"``), as `goroutines`; the
+        keywords are its --status, --function, --label, --waiting-on and --limit. Each
+        Goroutine's ``frames`` are its backtrace, unwound when first asked for."""
+        found = answers_goroutines.goroutines(self.target, status=status, function=function, labels=labels,
+                                              waiting_on=waiting_on, limit=limit)
+        return replace(found, goroutines=tuple(replace(g, _backtrace=self.backtrace) for g in found.goroutines))
+
+    def goroutine_groups(self, *, status: answers_goroutines.Statuses = None, function: Optional[str] = None,
+                         limit: int = 0, group_by: tuple[str, ...] = ()) -> GoroutineGroups:
+        """`goroutines --group`: one group per distinct stack, largest first; ``group_by``
+        holds "object" and/or "labels" (its --group-by)."""
+        return answers_goroutines.goroutine_groups(self.target, status=status, function=function, limit=limit,
+                                                   group_by=group_by)
 
     def backtrace(self, goid: int, *, full: bool = False) -> Backtrace:
-        return Backtrace.from_json(self._json("bt", str(goid), *(["--full"] if full else [])))
+        """`bt GOID` (``full``: `bt --full`, values by `print --json`'s rules)."""
+        limits = answers_values.print_limits() if full else answers_values.print_limits()
+        return answers_bt.backtrace(self.target, goid, full=full, limits=limits)
 
     def m_backtrace(self, mid: int) -> Backtrace:
         """The frames on M ``mid``'s g0 (system) stack, as `bt --m`."""
-        return Backtrace.from_json(self._json("bt", "--m", str(mid)))
+        return answers_bt.m_backtrace(self.target, mid)
 
     def ms(self) -> Ms:
         return runtime_ms.ms(self.target)
 
-    def headroom(self) -> Headroom:
-        return Headroom.from_json(self._json("headroom"))
+    def headroom(self, *, top: Optional[int] = None, check: Optional[int] = None) -> Headroom:
+        """Every goroutine's (or the ``top`` closest to the limit) stack headroom, closest
+        first; ``check`` as `headroom --check BYTES` (``.check.findings``)."""
+        return answers_headroom.headroom(self.target, top=top, check=check)
 
     def map(self, expr: str, *, map_type: Optional[str] = None, limit: int = 0, stats: bool = False) -> MapContents:
         """A map's entries (all of them unless ``limit``): a global, or ``0xADDR`` with ``map_type``."""
-        argv = [expr, "--limit", str(limit)] + (["--type", map_type] if map_type else [])
-        argv += ["--stats"] if stats else []
-        return MapContents.from_json(self._json("map", *argv))
+        return answers_maps.map_contents(self.target, expr, map_type=map_type, limit=limit, stats=stats)
+
+    def value(self, expr: str, *, type_name: Optional[str] = None, goroutine: Optional[int] = None,
+              frame: Optional[int] = None, depth: int = answers_values.DEFAULT_DEPTH,
+              max_elements: int = answers_values.DEFAULT_JSON_ELEMENTS) -> Value:
+        """`print EXPR`: a global, a local of goroutine ``goroutine``'s frame ``frame``, or
+        ``0xADDR`` with ``type_name``; ``.value`` is the decoded value (JSON, by print's rules)."""
+        return answers_values.value(self.target, expr, type_name=type_name, goroutine=goroutine, frame=frame,
+                                    depth=depth, max_elements=max_elements)
+
+    def chan(self, expr: str) -> Chan:
+        return answers_values.chan(self.target, expr)
 
     def panic(self) -> PanicPath:
-        return PanicPath.from_json(self._json("panic"))
+        return answers_panic.panic(self.target)
+
+    def waits(self, *, min_waiters: int = 1) -> Waits:
+        return answers_waits.waits(self.target, min_waiters=min_waiters)
+
+    def leaks(self) -> Leaks:
+        return answers_waits.leaks(self.target)
+
+    def report(self, *, groups: int = answers_report.DEFAULT_GROUPS,
+               headroom_top: int = answers_report.DEFAULT_HEADROOM) -> Report:
+        return answers_report.report(self.target, groups=groups, headroom_top=headroom_top)
 
     def check(self, rules: Rules) -> CheckReport:
         """The rules of `check` (``godbg.check.settings.Rules``), evaluated; ``.passed``,

@@ -3,7 +3,7 @@ layout of its own command."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from godbg.render import bt as bt_text
 from godbg.render import goroutines as goroutines_text
@@ -15,6 +15,7 @@ from godbg.render import panic_text
 from godbg.render import waits as waits_text
 from godbg.render.table import human_bytes
 from godbg.render.theme import Theme
+from godbg.results.report import Report
 
 RULE = "─" * 72
 
@@ -23,55 +24,49 @@ def _section(title: str, body: str, theme: Theme) -> list[str]:
     return ["", theme.heading(f"── {title} ") + theme.location(RULE[len(title) + 4:]), body]
 
 
-def render(data: dict[str, Any], theme: Theme) -> str:
-    info = data.get("info") or {}
-    out = [theme.bad(data["headline"])]
-    where = []
-    if info:
-        where.append(f"{info['go_version']} {info['goarch']}")
-        if info.get("snapshot"):
-            where.append(f"snapshot, thread {info.get('crash_thread')}")
-        elif info.get("signal"):
-            where.append(f"signal {info['signal']} on thread {info.get('crash_thread')}")
-    panic = data.get("panic")
-    crashing = data.get("crashing_goroutine")
-    if crashing:
-        where.append(f"goroutine {crashing['goroutine']}")
-    if where:
-        out.append(theme.location(", ".join(where)) + theme.location(f"  ({data['binary']})"))
-    so = data.get("stack_overflow")
-    if so:
-        frames = f" ({so['frame_bytes']}-byte frames)" if so.get("frame_bytes") else ""
+def render(report: Report, theme: Theme) -> str:
+    info = report.info
+    out = [theme.bad(report.headline)]
+    where = [f"{info.go_version} {info.goarch}"]
+    if info.snapshot:
+        where.append(f"snapshot, thread {info.crash_thread}")
+    elif info.signal:
+        where.append(f"signal {info.signal} on thread {info.crash_thread}")
+    panic, crashing = report.panic, report.crashing_goroutine
+    if crashing is not None:
+        where.append(f"goroutine {crashing.goroutine}")
+    out.append(theme.location(", ".join(where)) + theme.location(f"  ({report.binary})"))
+    so = report.stack_overflow
+    if so is not None:
+        frames = f" ({so.frame_bytes}-byte frames)" if so.frame_bytes else ""
         out.append(theme.bad(
-            f"goroutine {so['goroutine']} outgrew its stack: {human_bytes(so['size'])} in use, the largest "
-            f"maxstacksize {so['maxstacksize']} allows; {so['function']} is on it {so['depth']} times{frames}"))
-    if panic and (panic.get("panics") or panic.get("fatal_error") or panic.get("defers")):
+            f"goroutine {so.goroutine} outgrew its stack: {human_bytes(so.size)} in use, the largest "
+            f"maxstacksize {so.maxstacksize} allows; {so.function} is on it {so.depth} times{frames}"))
+    told = panic is not None and bool(panic.panics or panic.fatal_error or panic.defers)
+    if told and panic is not None:
         out += _section("panic path", panic_text.render(panic, theme), theme)
-    elif crashing:
+    elif crashing is not None:
         out += _section("crashing goroutine", bt_text.render(crashing, theme), theme)
-    native = crashing is not None and bool(crashing) and any(f.get("object") for f in crashing["frames"])
-    if panic and crashing and (panic.get("frames") is None or native) and (
-            panic.get("panics") or panic.get("fatal_error") or panic.get("defers")):
+    # A crash in C code: the panic path's frames are the goroutine's; show the M's too.
+    if told and crashing is not None and any(f.object for f in crashing.frames):
         out += _section("crashing goroutine", bt_text.render(crashing, theme), theme)
-    groups = data.get("groups")
-    if groups:
-        total, ngroups = data.get("goroutine_count"), data.get("group_count")
-        out += _section(f"goroutines ({total} in {ngroups} groups)", goroutines_text.render(
-            {"groups": groups, "total": total, "total_groups": ngroups}, theme), theme)
-    if data.get("headroom"):
-        out += _section("stack headroom (closest to the limit)", headroom_text.render(
-            {**data["headroom"], "system": []}, theme), theme)
-    if data.get("waits"):
+    groups = report.groups
+    if groups is not None and groups.groups:
+        out += _section(f"goroutines ({groups.total} in {groups.total_groups} groups)",
+                        goroutines_text.render(groups, theme), theme)
+    if report.headroom is not None:
+        out += _section("stack headroom (closest to the limit)",
+                        headroom_text.render(replace(report.headroom, system=()), theme), theme)
+    if report.waits is not None and report.waits.objects:
         out += _section("who waits for whom (largest wait objects)",
-                        "\n".join(waits_text.object_lines(data["waits"], theme)), theme)
-    leaks = data.get("leaks")
-    if leaks and (leaks.get("leaked") or leaks.get("deadlock")):
-        out += _section(f"leaked goroutines ({len(leaks['leaked'])})",
-                        "\n".join(leaks_text.leak_lines(leaks, theme)), theme)
-    if data.get("ms"):
-        out += _section("Ms", ms_text.render({"ms": data["ms"]}, theme), theme)
-    if info:
-        out += _section("build", info_text.render(info, theme), theme)
-    if data.get("notes"):
-        out += _section("notes", "\n".join(theme.warn(f"- {n}") for n in data["notes"]), theme)
+                        "\n".join(waits_text.object_lines(report.waits.objects, theme)), theme)
+    leaks = report.leaks
+    if leaks is not None and (leaks.leaked or leaks.deadlock):
+        out += _section(f"leaked goroutines ({len(leaks.leaked)})", "\n".join(leaks_text.leak_lines(leaks, theme)),
+                        theme)
+    if report.ms is not None and report.ms.ms:
+        out += _section("Ms", ms_text.render(report.ms, theme), theme)
+    out += _section("build", info_text.render(info, theme), theme)
+    if report.notes:
+        out += _section("notes", "\n".join(theme.warn(f"- {n}") for n in report.notes), theme)
     return "\n".join(out)

@@ -4,24 +4,57 @@ which is exactly the command's --json document). Pure data: this package imports
 nothing of godbg's but itself."""
 
 from godbg.results.base import JSON, Result
-from godbg.results.frames import Frame, Variable
-from godbg.results.info import FatalSignal, Info
-from godbg.results.ms import M, Ms
-from godbg.results.stacks import StackFigures
-from godbg.results_old import (  # TRANSITION
-    Backtrace,
-    Defer,
-    Goroutine,
+from godbg.results.bt import Backtrace
+from godbg.results.check import CheckReport, Finding, RuleResult
+from godbg.results.frames import Frame, SourceFrame, Variable
+from godbg.results.goroutines import Goroutine, GoroutineGroup, GoroutineGroups, Goroutines
+from godbg.results.headroom import (
     GoroutineHeadroom,
-    Goroutines,
     Headroom,
-    MapContents,
-    Panic,
-    PanicPath,
+    HeadroomCheck,
+    HeadroomFinding,
+    LargestFrame,
+    RepeatedFunction,
+    SystemStack,
+)
+from godbg.results.info import FatalSignal, Info
+from godbg.results.maps import ClassicStats, MapContents, NilMapStats, SwissStats, SwissTable, TophashCounts
+from godbg.results.ms import M, Ms
+from godbg.results.panic import Defer, Panic, PanicPath, ReplayEnd
+from godbg.results.report import Report, StackOverflow
+from godbg.results.stacks import StackFigures
+from godbg.results.values import Chan, ChanSender, Location, Value
+from godbg.results.waits import (
+    ChanRef,
+    ChanState,
+    CondState,
+    Leak,
+    Leaks,
+    LeakStats,
+    MutexState,
+    RWMutexState,
+    SemaphoreState,
+    UnreadableState,
+    WaitGroupState,
+    WaitingOn,
+    WaitObject,
+    Waits,
 )
 
 __all__ = [
-    "JSON", "Result", "Frame", "Variable", "FatalSignal", "Info", "M", "Ms", "StackFigures",
-    "Backtrace", "Defer", "Goroutine", "GoroutineHeadroom", "Goroutines", "Headroom", "MapContents", "Panic",
-    "PanicPath",
+    "JSON", "Result",
+    "Info", "FatalSignal",
+    "Goroutines", "Goroutine", "GoroutineGroups", "GoroutineGroup", "StackFigures",
+    "Backtrace", "Frame", "SourceFrame", "Variable",
+    "Ms", "M",
+    "Headroom", "GoroutineHeadroom", "RepeatedFunction", "LargestFrame", "SystemStack", "HeadroomCheck",
+    "HeadroomFinding",
+    "MapContents", "ClassicStats", "SwissStats", "SwissTable", "TophashCounts", "NilMapStats",
+    "Value", "Location", "Chan", "ChanSender",
+    "PanicPath", "Panic", "Defer", "ReplayEnd",
+    "Waits", "WaitObject", "WaitingOn", "ChanRef", "MutexState", "RWMutexState", "WaitGroupState", "ChanState",
+    "CondState", "SemaphoreState", "UnreadableState",
+    "Leaks", "Leak", "LeakStats",
+    "CheckReport", "RuleResult", "Finding",
+    "Report", "StackOverflow",
 ]
