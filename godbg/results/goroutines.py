@@ -17,7 +17,7 @@ from godbg.results.waits import WaitingOn
 GROUP_BY_OBJECT, GROUP_BY_LABELS = "object", "labels"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Goroutine(Result):
     id: int
     status: str  # the runtime's status name ("waiting"), "+scan" when the scan bit is set
@@ -39,6 +39,22 @@ class Goroutine(Result):
     waiting_on: WaitingOn | None
     # How to get the frames: a backtrace function of a goroutine id (not in the JSON).
     _backtrace: Any = field(repr=False, compare=False, default=None)
+
+    def __init__(self, id: int, status: str, wait_reason: str | None, waiting_since_ns: int | None,
+                 function: str | None, user_function: str | None, location: str | None, created_by: str | None,
+                 parent_goid: int | None, start_function: str | None, m: int | None, thread: int | None,
+                 locked_to_thread: bool, stack: StackFigures, labels: Mapping[str, str], waiting_on: WaitingOn | None,
+                 _backtrace: Any = None) -> None:
+        # A listing makes one a goroutine, 100,000 of them: set at once, not field by field
+        # through object.__setattr__ as the frozen dataclass's own __init__ would (three times
+        # the cost).
+        object.__setattr__(self, "__dict__", {
+            "id": id, "status": status, "wait_reason": wait_reason, "waiting_since_ns": waiting_since_ns,
+            "function": function, "user_function": user_function, "location": location, "created_by": created_by,
+            "parent_goid": parent_goid, "start_function": start_function, "m": m, "thread": thread,
+            "locked_to_thread": locked_to_thread, "stack": stack, "labels": labels, "waiting_on": waiting_on,
+            "_backtrace": _backtrace,
+        })
 
     def to_json(self) -> JSON:
         return {
