@@ -5,17 +5,12 @@ GOTRACEBACK=crash traceback prints it: inlined calls as frames of their own."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from godbg.answers.bt import backtrace, m_backtrace
 from godbg.commands.base import Outcome, positive_int
-from godbg.errors import BadInputError, GodbgError
+from godbg.errors import BadInputError
 from godbg.program.target import Target
-from godbg.runtime import g as rg_g
-from godbg.runtime import goroutines as rg
-from godbg.runtime import m as rm_m
-from godbg.runtime import stack as rstack
-from godbg.runtime.unwind import elide, unwinder
-from godbg.runtime.waits import goroutine_waits
+from godbg.values.model import DEFAULT_LIMITS, Limits
 
 NAME = "bt"
 HELP = ("Backtrace of goroutine GOID (or of M MID's g0 stack with --m) without touching the inferior's "
@@ -34,83 +29,18 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
     if (args.goid is None) == (args.mid is None):
         raise BadInputError("bt: give a goroutine id, or --m MID (not both)")
     if args.mid is not None:
-        return _bt_m(target, args.mid)
-    return _bt_goroutine(target, args.goid, args.full, args.json)
+        return Outcome(NAME, m_backtrace(target, args.mid))
+    limits = variable_limits(json_output=args.json) if args.full else DEFAULT_LIMITS
+    return Outcome(NAME, backtrace(target, args.goid, full=args.full, limits=limits))
 
 
-def _bt_goroutine(target: Target, goid: int, full: bool = False, json_output: bool = False) -> Outcome:
-    g = rg.find_goroutine(target, goid)
-    if g is None:
-        raise BadInputError(f"no goroutine {goid} (see `goroutines`)")
-    u = unwinder(target)
-    stack = rstack.goroutine_stack(target, g)
-    frames, elided = elide(stack.logical(u))
-    for note in stack.notes:
-        target.warn(f"goroutine {goid}: {note}")
-    m = stack.m
-    data = {
-        "goroutine": g.goid,
-        "status": rg_g.status_name(target, g.status),
-        "wait_reason": rg_g.wait_reason(target, g),
-        "m": m.id if m is not None else None,
-        "start": stack.start.source if stack.start is not None else None,
-        "frames": [_frame_json(target, f, i == 0, full, json_output) for i, f in enumerate(frames)],
-        "elided": elided,
-        "stop": stack.stop,
-        "created_by": rg.func_name_at(target, g.gopc) if g.goid != rg.MAIN_GOID else None,
-        "parent_goid": g.parent_goid or None,
-    }
-    w = goroutine_waits(target, [g]).get(g.goid)
-    data["labels"] = w.labels if w is not None else {}
-    data["waiting_on"] = w.waiting_on.to_json() if w is not None and w.waiting_on is not None else None
-    return Outcome(NAME, data)
-
-
-def _frame_json(target: Target, frame: Any, innermost: bool, full: bool, json_output: bool) -> dict[str, Any]:
-    out: dict[str, Any] = frame.to_json()
-    if not full:
-        return out
+def variable_limits(json_output: bool) -> Limits:
+    """How much of each argument and local `bt --full` decodes: print's bounds (more
+    elements for --json than for text)."""
     from godbg.commands.print_cmd import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
-    from godbg.values.frames import frame_variables
-    from godbg.values.model import Limits
 
-    limits = Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
-                    pointers=DEFAULT_DEPTH)
-    try:
-        vs = frame_variables(target, frame, innermost) or []
-    except GodbgError as e:
-        target.warn(f"bt --full: {e}")
-        vs = []
-    out["args"] = [v.to_json(target, limits) for v in vs if v.is_arg]
-    out["locals"] = [v.to_json(target, limits) for v in vs if not v.is_arg]
-    return out
-
-
-def _bt_m(target: Target, mid: int) -> Outcome:
-    ms = rm_m.all_ms(target)
-    m = next((x for x in ms if x.id == mid), None)
-    if m is None:
-        raise BadInputError(f"no M {mid} (Ms: {', '.join(str(x.id) for x in sorted(ms, key=lambda x: x.id))})")
-    u = unwinder(target)
-    phys, _sp, stop = rstack.m_system_frames(target, m)
-    frames, elided = elide(rstack.system_logical(u, phys))
-    curg = None
-    if m.curg:
-        try:
-            curg = rg_g.read_g(target, m.curg).goid
-        except GodbgError:  # a bad curg pointer only loses this field
-            curg = None
-    thread = rm_m.thread_of(target, m)
-    data = {
-        "goroutine": None,
-        "m": m.id,
-        "thread": thread.tid if thread is not None else (m.procid or None),
-        "curg": curg,
-        "frames": [f.to_json() for f in frames],
-        "elided": elided,
-        "stop": stop,
-    }
-    return Outcome(NAME, data)
+    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
+                  pointers=DEFAULT_DEPTH)
 
 
 DOC = """

@@ -4,27 +4,19 @@ stack figures; `--group` buckets goroutines whose stacks are the same (panicpars
 from __future__ import annotations
 
 import argparse
-import re
-from array import array
-from collections.abc import Iterable, Iterator
-from typing import Any
 
-from godbg.commands.base import Outcome, add_jsonl_flag, positive_int
+from godbg.answers.goroutines import goroutine_groups, goroutines, iter_goroutines
+from godbg.commands.base import Outcome, add_jsonl_flag, positive_int, wants_json
 from godbg.errors import BadInputError
 from godbg.program.target import Target
 from godbg.render.jsonout import Deferred, Emitter, Stream
-from godbg.runtime import goroutines as rg
-from godbg.runtime.g import G
-from godbg.runtime.unwind import PcPredicate, Unwinder, unwinder
-from godbg.runtime.waits import WAITS_CHUNK, Namer, chunked, goroutine_waits
+from godbg.results.goroutines import GROUP_BY_LABELS, GROUP_BY_OBJECT
 
 NAME = "goroutines"
 HELP = ("Every goroutine: id, status, wait reason, innermost and user frame, creator, M and thread, "
         "stack size and headroom. Dead goroutines are left out unless --status dead asks for them.")
 
-DEAD = "dead"
-DEAD_EXTRA = "deadextra"
-GROUP_BY = ("object", "labels")
+GROUP_BY = (GROUP_BY_OBJECT, GROUP_BY_LABELS)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,69 +40,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "or by their pprof labels; repeat for both")
 
 
-def _statuses(args: argparse.Namespace) -> set[str]:
-    out: set[str] = set()
-    for s in args.status or []:
-        out.update(part.strip() for part in s.split(",") if part.strip())
-    return out
-
-
-def _matches_status(doc: dict[str, Any], wanted: set[str]) -> bool:
-    if not wanted:
-        return True
-    status = doc["status"]
-    base = status.split("+")[0]
-    if base == DEAD_EXTRA and DEAD in wanted:  # an extra M's parked g: dead, as Go counts it
-        return True
-    return status in wanted or base in wanted or (doc["wait_reason"] or "") in wanted
-
-
 def run(target: Target, args: argparse.Namespace) -> Outcome:
-    wanted = _statuses(args)
-    pattern = None
-    if args.function:
-        try:
-            pattern = re.compile(args.function)
-        except re.error as e:
-            raise BadInputError(f"--function: bad regular expression {args.function!r}: {e}") from None
-    # Full stacks are needed to group and to match a function anywhere in the stack.
-    full = bool(args.group or pattern)
-    labels = _labels(args)
-    u = unwinder(target)
-    matches = PcPredicate(u, lambda infos: any(pattern.search(i[0]) for i in infos)) if pattern else None
-    waits = _Waits(target, include_dead=DEAD in wanted)
-
-    def picked() -> Iterator[tuple[rg.GoroutineRecord | None, dict[str, Any]]]:
-        for _g, rec, doc in waits.annotated(rg.iter_goroutines_g(target, include_dead=DEAD in wanted, full=full)):
-            if not _matches_status(doc, wanted):
-                continue
-            # A --function pattern asks for full records, so rec is never None here.
-            if matches is not None and not any(matches[(pf.pc, pf.trap)] for pf in rec.stack.frames):  # type: ignore[union-attr]
-                continue
-            if any(doc["labels"].get(k) != v for k, v in labels.items()):
-                continue
-            if args.waiting_on and not waits_on(doc["waiting_on"], args.waiting_on):
-                continue
-            yield rec, doc
-
+    status, function, labels, waiting_on = args.status, args.function, _labels(args), args.waiting_on
     limit = args.limit or 0
     if args.group:
-        groups, total = group(picked(), u, tuple(args.group_by or ()))
-        total_groups = len(groups)
-        if limit:
-            groups = groups[:limit]
-        return Outcome(NAME, {"groups": groups, "total_groups": total_groups, "total": total}, lines="groups")
+        groups = goroutine_groups(target, status=status, function=function, labels=labels, waiting_on=waiting_on,
+                                  limit=limit, group_by=args.group_by or ())
+        return Outcome(NAME, groups, lines="groups")
+    if not wants_json(args):
+        return Outcome(NAME, goroutines(target, status=status, function=function, labels=labels,
+                                        waiting_on=waiting_on, limit=limit))
+    picked = iter_goroutines(target, status=status, function=function, labels=labels, waiting_on=waiting_on)
     count = 0
 
     def produce(emit: Emitter) -> None:
         # Each goroutine is written as soon as it is decoded; only the count is kept.
         nonlocal count
-        for _rec, doc in picked():
+        for g in picked:
             count += 1
             if not limit or count <= limit:
-                emit(doc)
+                emit(g.to_json())
 
-    return Outcome(NAME, {"goroutines": Stream(produce), "total": Deferred(lambda: count)}, lines="goroutines")
+    return Outcome(NAME, None, document={"goroutines": Stream(produce), "total": Deferred(lambda: count)},
+                   lines="goroutines")
 
 
 def _labels(args: argparse.Namespace) -> dict[str, str]:
@@ -121,111 +73,6 @@ def _labels(args: argparse.Namespace) -> dict[str, str]:
             raise BadInputError(f"--label: expected KEY=VALUE, not {item!r}")
         out[key] = value
     return out
-
-
-class _Waits:
-    """Gives goroutine documents their "labels" and "waiting_on", a chunk at a time as
-    the listing streams: the g structs' extra fields are read in bulk per chunk, and the
-    names of wait objects are memoized across chunks (runtime/waits.py)."""
-
-    def __init__(self, target: Target, include_dead: bool) -> None:
-        self.target = target
-        self.namer = Namer(target, rg.all_stacks(target, include_dead))
-
-    def annotated(self, items: Iterable[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]
-                  ) -> Iterator[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:
-        for chunk in chunked(items, WAITS_CHUNK):
-            yield from self._annotate(chunk)
-
-    def _annotate(self, chunk: list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]
-                  ) -> list[tuple[G, rg.GoroutineRecord | None, dict[str, Any]]]:
-        waits = goroutine_waits(self.target, [g for g, _rec, _doc in chunk], self.namer, keep=False)
-        for g, _rec, d in chunk:
-            w = waits.get(g.goid)
-            d["labels"] = w.labels if w is not None else {}
-            d["waiting_on"] = w.waiting_on.to_json() if w is not None and w.waiting_on is not None else None
-        return chunk
-
-
-def waits_on(waiting: dict[str, Any] | None, wanted: str) -> bool:
-    """Does a waiting_on document name ``wanted`` (an object name or a 0x address)?"""
-    if waiting is None:
-        return False
-    refs = [waiting] + list(waiting.get("channels") or [])
-    if wanted.lower().startswith("0x"):
-        try:
-            addr = int(wanted, 16)
-        except ValueError:
-            raise BadInputError(f"--waiting-on: bad address {wanted!r}") from None
-        return any(r.get("address") and int(r["address"], 16) == addr for r in refs)
-    return any(r.get("object") == wanted for r in refs)
-
-
-def _wait_key(doc: dict[str, Any], by: tuple[str, ...]) -> tuple[Any, ...]:
-    key: tuple[Any, ...] = ()
-    if "object" in by:
-        w = doc.get("waiting_on") or {}
-        key += (w.get("kind"), w.get("address"), tuple(c["address"] for c in w.get("channels") or ()))
-    if "labels" in by:
-        key += (tuple(sorted((doc.get("labels") or {}).items())),)
-    return key
-
-
-class _Bucket:
-    """One distinct physical stack: the goroutines on it (ids in a compact array) and
-    one of them whose frames stand for all."""
-
-    __slots__ = ("ids", "doc", "rec")
-
-    def __init__(self, doc: dict[str, Any], rec: rg.GoroutineRecord) -> None:
-        self.ids = array("q")
-        self.doc = doc
-        self.rec = rec
-
-
-def group(picked: Iterable[tuple[rg.GoroutineRecord | None, dict[str, Any]]], u: Unwinder,
-          by: tuple[str, ...] = ()) -> tuple[list[dict[str, Any]], int]:
-    """Goroutines whose frames (function, file, line) are identical, largest group first
-    (ties: by the smallest goroutine id), and how many goroutines there were. Bucketed
-    by physical pcs first, so logical frames are built once per distinct stack, not
-    once per goroutine; each goroutine leaves only its id behind."""
-    by_pcs: dict[tuple[Any, ...], _Bucket] = {}
-    total = 0
-    for rec, doc in picked:
-        if rec is None:  # full walks give every goroutine its record
-            raise AssertionError("goroutines --group: a goroutine without its stack record")
-        total += 1
-        key = (tuple([(pf.pc, pf.trap) for pf in rec.stack.frames]), doc["status"], doc["wait_reason"],
-               _wait_key(doc, by))
-        bucket = by_pcs.get(key)
-        if bucket is None:
-            bucket = by_pcs[key] = _Bucket(doc, rec)
-        bucket.ids.append(doc["id"])
-    buckets: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for key, bucket in by_pcs.items():
-        frames = tuple((info[0], info[1], info[2]) for pf in bucket.rec.stack.frames for info in u.logical_info(pf))
-        first = bucket.doc
-        lkey = (frames, first["status"], first["wait_reason"], key[3])
-        entry = buckets.get(lkey)
-        if entry is None:
-            entry = buckets[lkey] = {
-                "ids": array("q"),
-                "status": first["status"],
-                "wait_reason": first["wait_reason"],
-                "created_by": first["created_by"],
-                "user_function": first["user_function"],
-                "frames": [{"function": f, "file": file, "line": line} for f, file, line in frames],
-            }
-            if "object" in by:
-                entry["waiting_on"] = first.get("waiting_on")
-            if "labels" in by:
-                entry["labels"] = first.get("labels")
-        entry["ids"].extend(bucket.ids)
-    out = list(buckets.values())
-    for e in out:
-        e["ids"] = sorted(e["ids"])
-    out.sort(key=lambda e: (-len(e["ids"]), e["ids"][0]))
-    return out, total
 
 
 DOC = """

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from godbg.results.base import JSON, Result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class StackFigures(Result):
     lo: int
     hi: int
@@ -15,6 +15,13 @@ class StackFigures(Result):
     size: int
     used: int | None  # hi - sp
     guard_headroom: int | None  # sp - (lo + stack guard)
+
+    def __init__(self, lo: int, hi: int, sp: int | None, size: int, used: int | None,
+                 guard_headroom: int | None) -> None:
+        # One a goroutine in a listing of 100,000: set at once, not field by field through
+        # object.__setattr__ as the frozen dataclass's own __init__ would.
+        object.__setattr__(self, "__dict__", {"lo": lo, "hi": hi, "sp": sp, "size": size, "used": used,
+                                              "guard_headroom": guard_headroom})
 
     @classmethod
     def at(cls, lo: int, hi: int, sp: int | None, guard: int) -> StackFigures:

@@ -1,16 +1,19 @@
 """Every goroutine, as the `goroutines` command and `report` show it: id, status, wait
 reason, where it is (innermost frame and the innermost user frame), who created it,
-its M and thread, its stack figures. Decoded in bulk; stacks are unwound only as far
-as the answer needs (to the first user frame) unless full frames are asked for."""
+its M and thread, its stack figures (the fields of ``godbg.results.goroutines.Goroutine``
+but its labels and what it waits on, which runtime/waits.py reads a chunk at a time).
+Decoded in bulk; stacks are unwound only as far as the answer needs (to the first user
+frame) unless full frames are asked for."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Optional
 
 from godbg.errors import FaultError, GodbgError
 from godbg.program.pclntab import package_of, print_name
 from godbg.program.target import Target, Thread
+from godbg.results.stacks import StackFigures
 from godbg.runtime.allgs import allgs
 from godbg.runtime.g import G, read_gs, status_name, wait_reason
 from godbg.runtime.m import M
@@ -27,6 +30,15 @@ from godbg.runtime.unwind import (
     read_uncached,
     unwinder,
 )
+
+if TYPE_CHECKING:
+    # A Goroutine's fields up to its stack, in order: id, status, wait_reason,
+    # waiting_since_ns, function, user_function, location, created_by, parent_goid,
+    # start_function, m, thread, locked_to_thread, stack. ``Goroutine(*fields, labels,
+    # waiting_on)`` completes the record once its chunk's waits are read.
+    GoroutineFields = tuple[int, str, Optional[str], Optional[int], Optional[str], Optional[str], Optional[str],
+                            Optional[str], Optional[int], Optional[str], Optional[int], Optional[int], bool,
+                            StackFigures]
 
 MAIN_GOID = 1
 # gs read (in bulk) and decoded at a time by a streamed listing.
@@ -141,38 +153,32 @@ class _Names:
         return self._funcs[pc]
 
 
-def _doc(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m: M | None, thread: Thread | None,
-         sp: int | None, guard: int,
-         names: _Names) -> dict[str, Any]:
-    """The contract's JSON for one goroutine."""
+def _fields(g: G, innermost: LogicalInfo | None, user: LogicalInfo | None, m: M | None, thread: Thread | None,
+            sp: int | None, guard: int, names: _Names) -> GoroutineFields:
+    """One goroutine's Goroutine fields up to its stack."""
     where = user or innermost
     inside = bool(sp) and g.lo <= sp <= g.hi  # type: ignore[operator]
-    stack = {
-        "lo": g.lo,
-        "hi": g.hi,
-        "sp": sp,
-        "size": g.hi - g.lo if g.hi > g.lo else 0,
-        "used": g.hi - sp if inside else None,  # type: ignore[operator]
-        "guard_headroom": sp - (g.lo + guard) if inside else None,  # type: ignore[operator]
-    }
-    created_by = names.func(g.gopc) if g.goid != MAIN_GOID else None
+    # The walk's SP stays even outside the bounds (unlike StackFigures.at): it says where the walk began.
+    stack = StackFigures(g.lo, g.hi, sp, g.hi - g.lo if g.hi > g.lo else 0,
+                         g.hi - sp if inside else None,  # type: ignore[operator]
+                         sp - (g.lo + guard) if inside else None)  # type: ignore[operator]
     status, reason = names.state(g)
-    return {
-        "id": g.goid,
-        "status": status,
-        "wait_reason": reason,
-        "waiting_since_ns": g.waitsince or None,
-        "function": innermost[0] if innermost else None,
-        "user_function": user[0] if user else None,
-        "location": f"{where[1]}:{where[2]}" if where else None,
-        "created_by": created_by,
-        "parent_goid": g.parent_goid or None,
-        "start_function": names.func(g.startpc),
-        "m": m.id if m is not None else None,
-        "thread": (thread.tid if thread is not None else (m.procid or None)) if m is not None else None,
-        "locked_to_thread": bool(g.lockedm),
-        "stack": stack,
-    }
+    return (
+        g.goid,
+        status,
+        reason,
+        g.waitsince or None,
+        innermost[0] if innermost else None,
+        user[0] if user else None,
+        f"{where[1]}:{where[2]}" if where else None,
+        names.func(g.gopc) if g.goid != MAIN_GOID else None,
+        g.parent_goid or None,
+        names.func(g.startpc),
+        m.id if m is not None else None,
+        (thread.tid if thread is not None else (m.procid or None)) if m is not None else None,
+        bool(g.lockedm),
+        stack,
+    )
 
 
 def live_gs(target: Target, include_dead: bool = False) -> list[G]:
@@ -223,27 +229,12 @@ def _parked_start(g: G) -> Start | None:
     return Start(g.sched_pc, g.sched_sp, g.sched_lr, g.sched_bp, source="sched")
 
 
-def goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
-               gs: list[G] | None = None) -> list[tuple[GoroutineRecord | None, dict[str, Any]]]:
-    """(record, contract JSON) for every goroutine in allgs order (see iter_goroutines)."""
-    return list(iter_goroutines(target, include_dead=include_dead, full=full, gs=gs))
-
-
 def iter_goroutines(target: Target, *, include_dead: bool = False, full: bool = False,
-                    gs: Iterable[G] | None = None) -> Iterator[tuple[GoroutineRecord | None, dict[str, Any]]]:
-    """(record, contract JSON) for every goroutine in allgs order, one at a time (see
-    iter_goroutines_g)."""
-    for _g, rec, doc in iter_goroutines_g(target, include_dead=include_dead, full=full, gs=gs):
-        yield rec, doc
-
-
-def iter_goroutines_g(target: Target, *, include_dead: bool = False, full: bool = False,
-                      gs: Iterable[G] | None = None
-                      ) -> Iterator[tuple[G, GoroutineRecord | None, dict[str, Any]]]:
-    """(g, record, contract JSON) for every goroutine in allgs order, one at a time.
-    Without ``full`` the record is None for a parked goroutine whose stack repeats one
-    already walked: 100,000 goroutines usually hold a few dozen distinct stacks, and
-    each is walked once."""
+                    gs: Iterable[G] | None = None) -> Iterator[tuple[G, GoroutineRecord | None, GoroutineFields]]:
+    """(g, record, its Goroutine fields up to the stack) for every goroutine in allgs
+    order, one at a time. Without ``full`` the record is None for a parked goroutine whose
+    stack repeats one already walked: 100,000 goroutines usually hold a few dozen distinct
+    stacks, and each is walked once."""
     guard = stack_guard(target)
     u = unwinder(target)
     names = _Names(target)
@@ -261,7 +252,7 @@ def iter_goroutines_g(target: Target, *, include_dead: bool = False, full: bool 
             index = u.matching_template(start, data, g.hi, until, True) if data is not None else None
             known = shapes.get((start.pc, g.hi - start.sp, index)) if index is not None else None
             if known is not None:
-                yield g, None, _doc(g, known[0], known[1], None, None, start.sp, guard, names)
+                yield g, None, _fields(g, known[0], known[1], None, None, start.sp, guard, names)
                 continue
         try:
             rec = walk_goroutine(target, g, full, keep=False)
@@ -269,12 +260,12 @@ def iter_goroutines_g(target: Target, *, include_dead: bool = False, full: bool 
             target.warn(f"goroutine {g.goid}: {e}")
             rec = GoroutineRecord(g, GoroutineStack(g, None, [], [], "fault", None), True, u)
         innermost, user = rec.innermost_and_user()
-        doc = _doc(g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names)
+        fields = _fields(g, innermost, user, rec.stack.m, rec.stack.thread, rec.stack.sp, guard, names)
         if data is not None and start is not None and rec.stack.start == start:
             index = u.matching_template(start, data, g.hi, until, True)
             if index is not None:
                 shapes[(start.pc, g.hi - start.sp, index)] = (innermost, user)
-        yield g, rec, doc
+        yield g, rec, fields
 
 
 def find_goroutine(target: Target, goid: int) -> G | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from godbg.errors import BadInputError, FaultError, GodbgError, UnsupportedError
 from godbg.program.dwarf_vars import Piece, evaluate, function_vars
+from godbg.results.frames import Variable
 
 if TYPE_CHECKING:
     from godbg.program.dwarf import GoType
@@ -33,18 +34,18 @@ class FrameVar:
     data: bytes | None  # the value's bytes, when every piece is in memory
     unavailable: str | None
 
-    def to_json(self, target: Target, limits: Limits) -> dict[str, Any]:
+    def result(self, target: Target, limits: Limits) -> Variable:
+        """The variable as `bt --full` answers it: its value decoded within ``limits`` by
+        print's rules, or why it is unavailable."""
         from godbg.values.decode import target_decoder
 
-        out: dict[str, Any] = {"name": self.name, "type": self.type.name if self.type is not None else None}
+        type_name = self.type.name if self.type is not None else None
         if self.unavailable is not None or self.data is None or self.type is None:
-            out["unavailable"] = self.unavailable or "type unknown"
-            return out
+            return Variable(self.name, type_name, unavailable=self.unavailable or "type unknown")
         try:
-            out["value"] = target_decoder(target, limits).decode_from(self.data, 0, self.type)
+            return Variable(self.name, type_name, target_decoder(target, limits).decode_from(self.data, 0, self.type))
         except GodbgError as e:
-            out["unavailable"] = str(e)
-        return out
+            return Variable(self.name, type_name, unavailable=str(e))
 
 
 def goroutine_frames(target: Target, goid: int) -> list[Frame]:
