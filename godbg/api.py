@@ -14,7 +14,6 @@ methods call the same functions as the commands (``godbg.answers``), so an answe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Callable, Optional
 
 from godbg.answers import bt as answers_bt
@@ -92,10 +91,9 @@ class Program:
                    limit: int = 0) -> Goroutines:
         """Every goroutine (dead ones only with ``status="dead"``), as `goroutines`; the
         keywords are its --status, --function, --label, --waiting-on and --limit. Each
-        Goroutine's ``frames`` are its backtrace, unwound when first asked for."""
-        found = answers_goroutines.goroutines(self.target, status=status, function=function, labels=labels,
-                                              waiting_on=waiting_on, limit=limit)
-        return replace(found, goroutines=tuple(replace(g, _backtrace=self.backtrace) for g in found.goroutines))
+        Goroutine's ``frames`` are its backtrace, unwound each time they are asked for."""
+        return answers_goroutines.goroutines(self.target, status=status, function=function, labels=labels,
+                                             waiting_on=waiting_on, limit=limit)
 
     def goroutine_groups(self, *, status: answers_goroutines.Statuses = None, function: Optional[str] = None,
                          limit: int = 0, group_by: tuple[str, ...] = ()) -> GoroutineGroups:
@@ -106,8 +104,7 @@ class Program:
 
     def backtrace(self, goid: int, *, full: bool = False) -> Backtrace:
         """`bt GOID` (``full``: `bt --full`, values by `print --json`'s rules)."""
-        limits = answers_values.print_limits() if full else answers_values.print_limits()
-        return answers_bt.backtrace(self.target, goid, full=full, limits=limits)
+        return answers_bt.backtrace(self.target, goid, full=full, limits=answers_bt.variable_limits(json_output=True))
 
     def m_backtrace(self, mid: int) -> Backtrace:
         """The frames on M ``mid``'s g0 (system) stack, as `bt --m`."""

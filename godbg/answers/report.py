@@ -16,7 +16,6 @@ from godbg.answers.waits import leaks, waits
 from godbg.errors import GodbgError
 from godbg.program.target import Target
 from godbg.results.bt import Backtrace
-from godbg.results.goroutines import GoroutineGroups
 from godbg.results.headroom import Headroom
 from godbg.results.info import SOURCE_G, FatalSignal, Info
 from godbg.results.ms import Ms

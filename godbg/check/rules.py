@@ -3,8 +3,6 @@ the rule holds). A rule that cannot be evaluated raises a GodbgError (exit 2).""
 
 from __future__ import annotations
 
-from typing import Any
-
 from godbg.check.settings import (
     HEADROOM,
     MAX_GOROUTINES,
@@ -59,13 +57,10 @@ def no_panic(target: Target) -> RuleResult:
 def no_leaks(target: Target) -> RuleResult:
     from godbg.runtime.leaks import find_leaks  # the heap scan's modules load only when asked
 
-    doc: dict[str, Any] = find_leaks(target).to_json()
-    findings = [
-        Finding(NO_LEAKS, f"goroutine {leak['goroutine']} leaked: {leak.get('reason') or 'blocked forever'}",
-                leak["goroutine"])
-        for leak in doc.get("leaked", [])
-    ]
-    if doc.get("deadlock"):
+    found = find_leaks(target)
+    findings = [Finding(NO_LEAKS, f"goroutine {leak.goroutine} leaked: {leak.reason or 'blocked forever'}",
+                        leak.goroutine) for leak in found.leaked]
+    if found.deadlock:
         findings.append(Finding(NO_LEAKS, "deadlock: no goroutine can ever run again"))
     return RuleResult(NO_LEAKS, "true", tuple(findings))
 

@@ -35,8 +35,6 @@ class Outcome:
         """The --json document (without warnings); may hold Streams."""
         if self.document is not None:
             return self.document
-        if isinstance(self.result, dict):  # TRANSITION: a command not yet typed
-            return self.result
         if self.result is None:
             raise AssertionError(f"{self.command}: an outcome with neither a result nor a document")
         return self.result.to_json()

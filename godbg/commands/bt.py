@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import argparse
 
-from godbg.answers.bt import backtrace, m_backtrace
+from godbg.answers.bt import backtrace, m_backtrace, variable_limits
 from godbg.commands.base import Outcome, positive_int
 from godbg.errors import BadInputError
 from godbg.program.target import Target
-from godbg.values.model import DEFAULT_LIMITS, Limits
+from godbg.values.model import DEFAULT_LIMITS
 
 NAME = "bt"
 HELP = ("Backtrace of goroutine GOID (or of M MID's g0 stack with --m) without touching the inferior's "
@@ -32,15 +32,6 @@ def run(target: Target, args: argparse.Namespace) -> Outcome:
         return Outcome(NAME, m_backtrace(target, args.mid))
     limits = variable_limits(json_output=args.json) if args.full else DEFAULT_LIMITS
     return Outcome(NAME, backtrace(target, args.goid, full=args.full, limits=limits))
-
-
-def variable_limits(json_output: bool) -> Limits:
-    """How much of each argument and local `bt --full` decodes: print's bounds (more
-    elements for --json than for text)."""
-    from godbg.commands.print_cmd import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
-
-    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
-                  pointers=DEFAULT_DEPTH)
 
 
 DOC = """

@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-# print's value limits, which bt --full imports from here too
-from godbg.answers.values import DEFAULT_DEPTH as DEFAULT_DEPTH
-from godbg.answers.values import DEFAULT_JSON_ELEMENTS as DEFAULT_JSON_ELEMENTS
-from godbg.answers.values import DEFAULT_TEXT_ELEMENTS as DEFAULT_TEXT_ELEMENTS
-from godbg.answers.values import MAX_NESTING as MAX_NESTING
-from godbg.answers.values import value
+from godbg.answers.values import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, value
 from godbg.commands.base import Outcome, positive_int
 from godbg.program.target import Target
 

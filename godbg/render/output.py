@@ -14,12 +14,6 @@ from godbg.render.theme import Theme
 from godbg.results.base import Result
 
 
-def to_json(document: dict[str, Any]) -> str:
-    parts: list[str] = []
-    write_json(document, parts.append, lambda: [])
-    return "".join(parts)
-
-
 def write_json(data: dict[str, Any], sink: Callable[[str], None], warnings: Callable[[], list[str]]) -> None:
     """The --json document, streamed to ``sink``: the same bytes as
     ``json.dumps(document, ensure_ascii=False)``. ``warnings()`` is asked once the rest
@@ -41,9 +35,6 @@ def to_text(command: str, result: Result, theme: Theme) -> str:
     """The text of a command's typed answer, by its renderer ``godbg.render.<command>``."""
     module_name = {"map": "map_text", "panic": "panic_text"}.get(command, command)
     module = importlib.import_module(f"godbg.render.{module_name}")
-    if isinstance(result, dict):  # TRANSITION: a command not yet typed
-        from godbg.render.jsonout import materialize
-        result = materialize(result)
     text: str = module.render(result, theme)
     return text
 

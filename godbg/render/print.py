@@ -3,8 +3,6 @@ Go would write it."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from godbg.render.theme import Theme
 from godbg.results.values import GLOBAL, HEAP, STACK, Location, Value
 from godbg.values.text import format_text
@@ -16,18 +14,7 @@ MAX_VALUE_CHARS = 1 << 16
 def render(value: Value, theme: Theme) -> str:
     at = f" at {value.address:#x}  ({_where(value.location)})" if value.address is not None else ""
     head = f"{theme.heading(value.expr)}  {value.type}{at}"
-    return head + "\n" + format_text(_as_shown(value.value), MAX_VALUE_CHARS)
-
-
-def _as_shown(v: Any) -> Any:
-    """The value as `print` has shown it since the text was rendered from a materialized
-    document (commit 64a85ef): objects reached through objects alone are plain dicts, so a
-    pointer, interface, map or channel there prints as ``{ptr: 0x…, value: …}``, not the Go
-    way (``(0x…) &{…}``); inside arrays it prints the Go way. Kept so the output stays
-    byte-identical; returning ``v`` as it is would print them all the Go way."""
-    if isinstance(v, dict):
-        return {k: _as_shown(x) for k, x in v.items()}
-    return v
+    return head + "\n" + format_text(value.value, MAX_VALUE_CHARS)
 
 
 def _where(loc: Location) -> str:

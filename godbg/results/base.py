@@ -23,8 +23,3 @@ class Result:
 def hex_or_none(value: int | None) -> str | None:
     """Addresses in JSON are "0x…" strings; None stays null."""
     return f"{value:#x}" if value is not None else None
-
-
-def int_or_none(text: str | None) -> int | None:
-    """The other way: a "0x…" string (or None) as a number."""
-    return int(text, 16) if text else None

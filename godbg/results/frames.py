@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from godbg.results.base import JSON, Result, int_or_none
+from godbg.results.base import JSON, Result
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,6 @@ class Variable(Result):
         else:
             out["value"] = self.value
         return out
-
-    @classmethod
-    def from_json(cls, d: JSON) -> Variable:
-        return cls(d["name"], d.get("type"), d.get("value"), d.get("unavailable"))
 
 
 @dataclass(frozen=True)
@@ -59,14 +55,6 @@ class Frame(Result):
             out["locals"] = [v.to_json() for v in self.locals]
         return out
 
-    @classmethod
-    def from_json(cls, d: JSON) -> Frame:
-        args, local_vars = d.get("args"), d.get("locals")
-        return cls(d["function"], d.get("file") or "", d.get("line") or 0, int_or_none(d.get("pc")) or 0,
-                   int_or_none(d.get("sp")) or 0, bool(d.get("inlined")), d.get("stack", ""), d.get("object", ""),
-                   tuple(Variable.from_json(v) for v in args) if args is not None else None,
-                   tuple(Variable.from_json(v) for v in local_vars) if local_vars is not None else None)
-
 
 @dataclass(frozen=True)
 class SourceFrame(Result):
@@ -78,7 +66,3 @@ class SourceFrame(Result):
 
     def to_json(self) -> JSON:
         return {"function": self.function, "file": self.file, "line": self.line}
-
-
-def frames_json(frames: tuple[Frame, ...]) -> list[JSON]:
-    return [f.to_json() for f in frames]

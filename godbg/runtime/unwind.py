@@ -89,21 +89,6 @@ class Frame(NamedTuple):
         return results.Frame(self.function, self.file, self.line, self.pc, self.sp, self.inlined, self.stack,
                              self.object)
 
-    def to_json(self) -> dict[str, Any]:
-        out = {
-            "function": self.function,
-            "file": self.file,
-            "line": self.line,
-            "pc": f"{self.pc:#x}",
-            "sp": f"{self.sp:#x}",
-            "inlined": self.inlined,
-        }
-        if self.stack:
-            out["stack"] = self.stack
-        if self.object:
-            out["object"] = self.object
-        return out
-
 
 # What resolve() knows about a pc, computed once: the function, its SP delta there, and
 # whether the stack ends at it (0 no, or one of the reasons below).

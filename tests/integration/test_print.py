@@ -92,6 +92,10 @@ def test_print_shape_location_and_limits(build: matrix.Build) -> None:
     assert run(fx, "print", "main.gCycle", "--depth", "0")["value"] == fx.truth["addresses"]["main.gCycle"]
     deep = run(fx, "print", "main.gCycle", "--depth", "9")["value"]
     assert deep["value"]["Next"]["value"]["Next"] == {"ptr": fx.truth["addresses"]["main.gCycle"], "cycle": True}
+    # Text writes values the Go way: a followed pointer as (0x…) &{…}, the cycle marked.
+    cycle = fx.truth["addresses"]["main.gCycle"]
+    text = godbg_core(fx, "print", "main.gCycle").stdout.splitlines()[1]
+    assert text.startswith(f"({cycle}) &{{Name: ") and f"Next: {cycle} <cycle>" in text, text
     # Heap objects are found through their span.
     heap = run(fx, "print", "*main.gCycle")
     assert heap["location"]["kind"] == "heap" and heap["address"] == fx.truth["addresses"]["main.gCycle"]
