@@ -126,8 +126,8 @@ class MapContents(Result):
         data: JSON = {
             "expr": self.expr, "type": self.type, "impl": self.impl, "address": hex_or_none(self.address),
             "count": self.count,
-            # (key, value) tuples are JSON arrays; a list of them, not a copy of each, for big maps
-            "entries": list(self.entries),
+            # each (key, value) a list: to_json() holds JSON types only, as --json reads back
+            "entries": [[k, v] for k, v in self.entries],
             "truncated": self.truncated,
         }
         if self.stats is not None:
