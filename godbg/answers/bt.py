@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from godbg.answers.values import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
+from godbg.answers.values import element_limits
 from godbg.errors import BadInputError, GodbgError
 from godbg.program.target import Target
 from godbg.results.bt import Backtrace
@@ -22,8 +22,7 @@ from godbg.values.model import DEFAULT_LIMITS, Limits
 def variable_limits(json_output: bool) -> Limits:
     """How much of each argument and local `bt --full` decodes: print's bounds (more
     elements for --json than for text)."""
-    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
-                  pointers=DEFAULT_DEPTH)
+    return element_limits(json_output)
 
 
 def backtrace(target: Target, goid: int, *, full: bool = False, limits: Limits = DEFAULT_LIMITS) -> Backtrace:

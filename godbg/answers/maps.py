@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from godbg.answers.values import DEFAULT_DEPTH, DEFAULT_JSON_ELEMENTS, DEFAULT_TEXT_ELEMENTS, MAX_NESTING
+from godbg.answers.values import element_limits
 from godbg.errors import BadInputError
 from godbg.program.dwarf import MAP, GoType
 from godbg.program.target import Target
@@ -22,10 +22,8 @@ EntryWalk = Callable[[OnEntries], None]
 
 
 def value_limits(json_output: bool) -> Limits:
-    """print's value rules for map elems: pointers followed two deep, funcs named; as many
-    elements of each as print shows in JSON, or in text."""
-    return Limits(depth=MAX_NESTING, elems=DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS,
-                  string=MAP_ENTRY_LIMITS.string, pointers=DEFAULT_DEPTH)
+    """print's value rules for map elements (strings cut as map entries' are)."""
+    return element_limits(json_output, MAP_ENTRY_LIMITS.string)
 
 
 def map_contents(target: Target, expr: str, *, map_type: str | None = None, limit: int = 0, stats: bool = False,

@@ -31,6 +31,16 @@ _NO_HOPS = -1
 _ADDRESS = re.compile(r"^0[xX][0-9a-fA-F]+$")
 
 
+def element_limits(json_output: bool, string: int | None = None) -> Limits:
+    """print's rules for values inside another answer (map elements, `bt --full`'s
+    arguments and locals): pointers followed two deep, funcs named, as many elements as
+    print shows in JSON or in text; ``string`` bytes of a string (None: Limits' default)."""
+    elems = DEFAULT_JSON_ELEMENTS if json_output else DEFAULT_TEXT_ELEMENTS
+    if string is None:
+        return Limits(depth=MAX_NESTING, elems=elems, pointers=DEFAULT_DEPTH)
+    return Limits(depth=MAX_NESTING, elems=elems, string=string, pointers=DEFAULT_DEPTH)
+
+
 def print_limits(depth: int = DEFAULT_DEPTH, max_elements: int = DEFAULT_JSON_ELEMENTS) -> Limits:
     """print's value rules: pointers followed ``depth`` deep, ``max_elements`` per slice,
     array or map (0: all)."""

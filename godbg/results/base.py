@@ -3,6 +3,7 @@ contract's JSON document from its fields (the one place JSON is made)."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,13 +12,13 @@ JSON = dict[str, Any]
 
 
 @dataclass(frozen=True)
-class Result:
+class Result(ABC):
     """What a command answers and the Python API returns. Subclasses add typed fields, in
-    the order of their JSON keys, and ``to_json``."""
+    the order of their JSON keys, and ``to_json`` (a result class without one cannot be made)."""
 
+    @abstractmethod
     def to_json(self) -> JSON:
         """The command's JSON document, as `--json` prints it."""
-        raise NotImplementedError(type(self).__name__)
 
 
 def hex_or_none(value: int | None) -> str | None:
